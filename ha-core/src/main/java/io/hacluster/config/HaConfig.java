@@ -1,0 +1,417 @@
+package io.hacluster.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hacluster.db.Dsn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A whole Mattermost-shaped configuration: the {@code ClusterSettings} and {@code SqlSettings}
+ * sections this library uses, and every other section carried through unread.
+ *
+ * <p>Two forms live in one value. The <em>file form</em> is what {@link #save(Path)} writes; the
+ * <em>effective</em> settings, returned by {@link #clusterSettings()} and {@link #sqlSettings()},
+ * are the file form with the environment overrides ({@code HA_<SECTION>_<FIELD>}, see
+ * {@link #withEnvironment(Map)}) laid on top. Overrides are never written back, as Mattermost
+ * removes its {@code MM_} overrides before saving.
+ *
+ * <p>Every instance is valid: construction checks the effective settings and throws one
+ * {@link ConfigException} listing every problem. Immutable and thread-safe.
+ *
+ * <pre>{@code
+ * HaConfig config = HaConfig.load(Path.of("config.json"), System.getenv());
+ * ClusterSettings cluster = config.clusterSettings();
+ * }</pre>
+ */
+public final class HaConfig {
+
+    /** Prefix of environment overrides: {@code HA_CLUSTERSETTINGS_GOSSIPPORT=9000}. */
+    public static final String ENV_PREFIX = EnvironmentOverrides.PREFIX;
+
+    /** A Mattermost config.json is tens of kilobytes; refuse to read something absurd into memory. */
+    static final long MAX_FILE_BYTES = 8L * 1024 * 1024;
+
+    private static final Logger LOG = LoggerFactory.getLogger(HaConfig.class);
+
+    private final ClusterSettings fileCluster;
+    private final SqlSettings fileSql;
+    private final EnvironmentOverrides overrides;
+    private final ClusterSettings cluster;
+    private final SqlSettings sql;
+    /** Other sections, in file order; never handed out without copying. */
+    private final Map<String, JsonNode> otherSections;
+    /** Top-level order for saving: our two section names and the other sections' names. */
+    private final List<String> sectionOrder;
+    private final String hash;
+
+    private HaConfig(ClusterSettings fileCluster, SqlSettings fileSql, Map<String, JsonNode> otherSections,
+                     List<String> sectionOrder, EnvironmentOverrides overrides) {
+        this.fileCluster = Objects.requireNonNull(fileCluster, "clusterSettings");
+        this.fileSql = Objects.requireNonNull(fileSql, "sqlSettings");
+        this.otherSections = Collections.unmodifiableMap(ConfigJson.deepCopies(otherSections));
+        this.sectionOrder = List.copyOf(sectionOrder);
+        this.overrides = overrides;
+        this.cluster = SectionSchema.CLUSTER.bind(fileCluster, overrides.section(ClusterSettings.SECTION));
+        this.sql = SectionSchema.SQL.bind(fileSql, overrides.section(SqlSettings.SECTION));
+        List<String> problems = ConfigValidator.problems(cluster, sql);
+        if (!problems.isEmpty()) {
+            throw new ConfigException("invalid configuration"
+                    + (overrides.variables().isEmpty() ? "" : " (with environment overrides of "
+                    + String.join(", ", overrides.variables().keySet()) + ")"), problems);
+        }
+        this.hash = computeHash();
+    }
+
+    /**
+     * Reads {@code file}, applies the overrides found in {@code environment} and validates.
+     *
+     * @param environment variables to take {@code HA_...} overrides from; pass {@code System.getenv()}
+     *     in production and your own map in tests
+     * @throws ConfigException if the file cannot be read, is not JSON, has an unknown field or a
+     *     value of the wrong type in ClusterSettings or SqlSettings, if an override is bad, or if the
+     *     result is invalid; the message lists every problem
+     */
+    public static HaConfig load(Path file, Map<String, String> environment) {
+        String json;
+        try {
+            long size = Files.size(file);
+            if (size > MAX_FILE_BYTES) {
+                throw new ConfigException("cannot load " + file, List.of(
+                        "file is " + size + " bytes; a configuration file may have at most " + MAX_FILE_BYTES));
+            }
+            json = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ConfigException("cannot load " + file, List.of(e.getClass().getSimpleName() + ": "
+                    + e.getMessage()));
+        }
+        HaConfig config = parse(json, environment, file.toString());
+        LOG.info("Loaded configuration {}: hash {}, environment overrides {}",
+                file, config.hash, config.overrides.variables().values());
+        return config;
+    }
+
+    /**
+     * Parses the text of a {@code config.json}, applies the overrides found in {@code environment}
+     * and validates; as {@link #load(Path, Map)} without the file.
+     */
+    public static HaConfig parse(String json, Map<String, String> environment) {
+        return parse(json, environment, "configuration");
+    }
+
+    private static HaConfig parse(String json, Map<String, String> environment, String source) {
+        JsonNode root;
+        try {
+            root = ConfigJson.MAPPER.readTree(json);
+        } catch (JsonProcessingException e) {
+            // Jackson's own message can quote the offending text, which may be part of a DSN.
+            String where = e.getLocation() == null ? ""
+                    : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+            throw new ConfigException("cannot load " + source,
+                    List.of("not valid JSON" + where + ": " + withoutQuotedText(e.getOriginalMessage())));
+        }
+        if (root == null || !root.isObject()) {
+            throw new ConfigException("cannot load " + source, List.of("expected a JSON object at the top level"));
+        }
+        List<String> problems = new ArrayList<>();
+        ObjectNode clusterFields = ConfigJson.MAPPER.createObjectNode();
+        ObjectNode sqlFields = ConfigJson.MAPPER.createObjectNode();
+        Map<String, JsonNode> others = new LinkedHashMap<>();
+        List<String> order = new ArrayList<>();
+        Map<String, String> ourSectionsSeen = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> entry = it.next();
+            String key = entry.getKey();
+            SectionSchema schema = ourSection(key);
+            if (schema == null) {
+                others.put(key, entry.getValue());
+                order.add(key);
+                continue;
+            }
+            String earlier = ourSectionsSeen.putIfAbsent(schema.name(), key);
+            if (earlier != null) {
+                problems.add(key + ": section " + schema.name() + " is given twice (also as " + earlier + ")");
+                continue;
+            }
+            order.add(schema.name());
+            if (entry.getValue().isNull()) {
+                continue;
+            }
+            ObjectNode fields = schema.normalize(entry.getValue(), schema.name(), problems);
+            (schema == SectionSchema.CLUSTER ? clusterFields : sqlFields).setAll(fields);
+        }
+        EnvironmentOverrides overrides = EnvironmentOverrides.from(environment, problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigException("cannot load " + source, problems);
+        }
+        return new HaConfig(
+                SectionSchema.CLUSTER.bind(ClusterSettings.defaults(), clusterFields),
+                SectionSchema.SQL.bind(SqlSettings.defaults(), sqlFields),
+                others, order, overrides);
+    }
+
+    /**
+     * Jackson quotes the offending token in single quotes, and in a config file that token may be
+     * part of a password; keep the explanation, drop the token. A duplicate key is a name, kept.
+     */
+    static String withoutQuotedText(String message) {
+        if (message == null) {
+            return "";
+        }
+        String firstLine = message.lines().findFirst().orElse("");
+        if (firstLine.startsWith("Duplicate field")) {
+            return firstLine;
+        }
+        return Dsn.mask(firstLine.replaceAll("'[^']*'", "'...'"));
+    }
+
+    private static SectionSchema ourSection(String key) {
+        // Case-insensitive like every other name here (Go's encoding/json matches that way).
+        for (SectionSchema schema : List.of(SectionSchema.CLUSTER, SectionSchema.SQL)) {
+            if (schema.name().equalsIgnoreCase(key)) {
+                return schema;
+            }
+        }
+        return null;
+    }
+
+    /** A builder for a configuration made in code; it starts from defaults and has no overrides. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * This configuration's file form with the overrides in {@code environment} on top, replacing any
+     * overrides this value had. {@code withEnvironment(Map.of())} gives the file form alone.
+     *
+     * @throws ConfigException if an override is bad or the result is invalid
+     */
+    public HaConfig withEnvironment(Map<String, String> environment) {
+        List<String> problems = new ArrayList<>();
+        EnvironmentOverrides next = EnvironmentOverrides.from(environment, problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigException("invalid environment overrides", problems);
+        }
+        return new HaConfig(fileCluster, fileSql, otherSections, sectionOrder, next);
+    }
+
+    /**
+     * This configuration with {@code settings} as the file form of ClusterSettings; the same
+     * environment overrides still apply on top.
+     *
+     * @throws ConfigException if the result is invalid
+     */
+    public HaConfig withClusterSettings(ClusterSettings settings) {
+        return new HaConfig(settings, fileSql, otherSections, sectionOrder, overrides);
+    }
+
+    /**
+     * This configuration with {@code settings} as the file form of SqlSettings; the same
+     * environment overrides still apply on top.
+     *
+     * @throws ConfigException if the result is invalid
+     */
+    public HaConfig withSqlSettings(SqlSettings settings) {
+        return new HaConfig(fileCluster, settings, otherSections, sectionOrder, overrides);
+    }
+
+    /** Effective ClusterSettings: the file form with environment overrides applied. */
+    public ClusterSettings clusterSettings() {
+        return cluster;
+    }
+
+    /** Effective SqlSettings: the file form with environment overrides applied. */
+    public SqlSettings sqlSettings() {
+        return sql;
+    }
+
+    /** Every other top-level section, in file order, as deep copies of the JSON read. */
+    public Map<String, JsonNode> otherSections() {
+        return Collections.unmodifiableMap(ConfigJson.deepCopies(otherSections));
+    }
+
+    /**
+     * The settings that environment variables override: {@code Section.Field} to the variable's
+     * name, sorted. Values are left out on purpose (they may be DSNs).
+     */
+    public Map<String, String> environmentOverrides() {
+        return overrides.variables();
+    }
+
+    /**
+     * SHA-256, as 64 lower-case hex digits, of the effective configuration without
+     * ClusterSettings: the other sections as read and the full SqlSettings (defaults included, so
+     * leaving a field out equals writing its default), as compact JSON with object keys sorted at
+     * every depth. Nodes whose hashes differ are configured differently; ClusterSettings are left
+     * out because they are node-specific (host names, addresses), as in Mattermost.
+     */
+    public String hash() {
+        return hash;
+    }
+
+    /** The file form as pretty JSON: no environment overrides, every field of our sections. */
+    public String toJson() {
+        ObjectNode root = ConfigJson.MAPPER.createObjectNode();
+        for (String name : sectionOrder) {
+            root.set(name, sectionTree(name, fileCluster, fileSql));
+        }
+        for (String name : List.of(ClusterSettings.SECTION, SqlSettings.SECTION)) {
+            if (!root.has(name)) {
+                root.set(name, sectionTree(name, fileCluster, fileSql));
+            }
+        }
+        try {
+            return ConfigJson.FILE_WRITER.writeValueAsString(root) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException("writing a JSON tree failed", e);
+        }
+    }
+
+    /**
+     * Writes {@link #toJson()} (the file form, never the environment overrides) to {@code file}
+     * atomically: a temporary file in the same directory is moved over it, so a crash leaves the
+     * old file or the new one. The file holds DSN passwords: an existing file keeps its
+     * permissions, a new one is readable by its owner only where the file system has POSIX
+     * permissions.
+     *
+     * @throws UncheckedIOException if writing fails
+     */
+    public void save(Path file) {
+        Path target = file.toAbsolutePath();
+        Path dir = target.getParent();
+        try {
+            Path temp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+            try {
+                if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+                    Set<PosixFilePermission> permissions = Files.exists(target)
+                            ? Files.getPosixFilePermissions(target)
+                            : PosixFilePermissions.fromString("rw-------");
+                    Files.setPosixFilePermissions(temp, permissions);
+                }
+                Files.writeString(temp, toJson(), StandardCharsets.UTF_8);
+                try {
+                    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            } finally {
+                Files.deleteIfExists(temp);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save configuration to " + target, e);
+        }
+        LOG.info("Saved configuration to {} (environment overrides not written: {})",
+                target, overrides.variables().keySet());
+    }
+
+    private JsonNode sectionTree(String name, ClusterSettings clusterForm, SqlSettings sqlForm) {
+        if (name.equals(ClusterSettings.SECTION)) {
+            return ConfigJson.toTree(clusterForm);
+        }
+        if (name.equals(SqlSettings.SECTION)) {
+            return ConfigJson.toTree(sqlForm);
+        }
+        return otherSections.get(name).deepCopy();
+    }
+
+    private String computeHash() {
+        ObjectNode root = ConfigJson.MAPPER.createObjectNode();
+        otherSections.forEach(root::set);
+        root.set(SqlSettings.SECTION, ConfigJson.toTree(sql));
+        return ConfigJson.sha256OfCanonical(root);
+    }
+
+    /** Equal when file forms, other sections and overrides are equal. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof HaConfig other
+                && fileCluster.equals(other.fileCluster)
+                && fileSql.equals(other.fileSql)
+                && otherSections.equals(other.otherSections)
+                && overrides.equals(other.overrides);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(fileCluster, fileSql, otherSections, overrides);
+    }
+
+    /**
+     * Effective settings (DSN passwords masked), the names of other sections (their contents may
+     * hold secrets of the embedding application), the overridden settings and the hash.
+     */
+    @Override
+    public String toString() {
+        return "HaConfig[clusterSettings=" + cluster
+                + ", sqlSettings=" + sql
+                + ", otherSections=" + otherSections.keySet()
+                + ", environmentOverrides=" + overrides.variables().keySet()
+                + ", hash=" + hash + "]";
+    }
+
+    /** Builds a configuration in code. Starts from default settings, no other sections, no overrides. */
+    public static final class Builder {
+        private ClusterSettings cluster = ClusterSettings.defaults();
+        private SqlSettings sql = SqlSettings.defaults();
+        private final Map<String, JsonNode> others = new LinkedHashMap<>();
+
+        private Builder() {
+        }
+
+        /** Sets ClusterSettings. */
+        public Builder clusterSettings(ClusterSettings settings) {
+            cluster = Objects.requireNonNull(settings, "settings");
+            return this;
+        }
+
+        /** Sets SqlSettings. */
+        public Builder sqlSettings(SqlSettings settings) {
+            sql = Objects.requireNonNull(settings, "settings");
+            return this;
+        }
+
+        /**
+         * Adds another section (carried through and hashed, not read); {@code tree} is copied.
+         *
+         * @throws IllegalArgumentException if {@code name} is ClusterSettings or SqlSettings in any case
+         */
+        public Builder otherSection(String name, JsonNode tree) {
+            if (ourSection(name) != null) {
+                throw new IllegalArgumentException(name + " is set with clusterSettings()/sqlSettings()");
+            }
+            others.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(tree, "tree").deepCopy());
+            return this;
+        }
+
+        /**
+         * The configuration.
+         *
+         * @throws ConfigException listing every problem if the settings are invalid
+         */
+        public HaConfig build() {
+            List<String> order = new ArrayList<>(List.of(ClusterSettings.SECTION, SqlSettings.SECTION));
+            order.addAll(others.keySet());
+            return new HaConfig(cluster, sql, others, order, EnvironmentOverrides.NONE);
+        }
+    }
+}
