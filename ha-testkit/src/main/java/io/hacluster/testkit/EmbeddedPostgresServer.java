@@ -1,0 +1,217 @@
+package io.hacluster.testkit;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A server of an {@link EmbeddedPostgresTopology}: a data directory, a port and, while running, a postmaster. */
+final class EmbeddedPostgresServer implements PostgresServer {
+
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedPostgresServer.class);
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+    private static final int START_ATTEMPTS = 5;
+
+    private final String name;
+    private final EmbeddedRuntime runtime;
+    private final Path directory;
+    private final Path dataDir;
+    private final Path logFile;
+    private final String appPassword;
+    /** The server this one streams from when it is a standby; null for the original primary. */
+    private final EmbeddedPostgresServer upstream;
+    private volatile int port;
+    private volatile boolean standby;
+    private SupervisedPostmaster postmaster; // guarded by this
+
+    EmbeddedPostgresServer(String name, EmbeddedRuntime runtime, Path directory, String appPassword,
+            EmbeddedPostgresServer upstream) {
+        this.name = name;
+        this.runtime = runtime;
+        this.directory = directory;
+        this.dataDir = directory.resolve("data");
+        this.logFile = directory.resolve("postgres.log");
+        this.appPassword = appPassword;
+        this.upstream = upstream;
+        this.standby = upstream != null;
+    }
+
+    /**
+     * Copies the template, configures this server and starts it for the first time. A port taken
+     * meanwhile by someone else is replaced by another free one.
+     */
+    void create() {
+        try {
+            Files.createDirectories(directory);
+        } catch (java.io.IOException e) {
+            throw new PostgresTestkitException("Cannot create " + directory + ": " + e, e);
+        }
+        // cp -a keeps owner and modes (0700 data directory of the server user).
+        Commands.run(java.util.List.of("cp", "-a", runtime.template().dataDir().toString(), dataDir.toString()), 120);
+        if (standby) {
+            try {
+                Files.writeString(dataDir.resolve("standby.signal"), "");
+            } catch (java.io.IOException e) {
+                throw new PostgresTestkitException("Cannot write standby.signal for " + name + ": " + e, e);
+            }
+        }
+        for (int attempt = 1; ; attempt++) {
+            port = FreePorts.pick();
+            PostgresTemplate.writeServerConf(dataDir, serverConf());
+            try {
+                start();
+                return;
+            } catch (PostgresTestkitException e) {
+                boolean portTaken = Files2.tail(logFile, 30).contains("could not bind");
+                if (!portTaken || attempt == START_ATTEMPTS) {
+                    throw e;
+                }
+                log.info("Port {} of {} was taken meanwhile; trying another", port, name);
+            }
+        }
+    }
+
+    private String serverConf() {
+        StringBuilder conf = new StringBuilder()
+                .append("port = ").append(port).append('\n')
+                .append("cluster_name = '").append(name).append("'\n");
+        if (upstream != null) {
+            conf.append("primary_conninfo = 'host=127.0.0.1 port=").append(upstream.port())
+                    .append(" user=").append(PostgresTemplate.SUPERUSER)
+                    .append(" password=").append(runtime.template().superuserPassword())
+                    .append(" application_name=").append(name)
+                    .append(" connect_timeout=5'\n")
+                    .append("primary_slot_name = '").append(slotName()).append("'\n");
+        }
+        return conf.toString();
+    }
+
+    /** Name of this standby's physical replication slot on its upstream. */
+    String slotName() {
+        return name;
+    }
+
+    EmbeddedPostgresServer upstream() {
+        return upstream;
+    }
+
+    void promoted() {
+        standby = false;
+    }
+
+    Optional<Long> postmasterPid() {
+        SupervisedPostmaster current;
+        synchronized (this) {
+            current = postmaster;
+        }
+        return current == null ? Optional.empty() : current.postmasterPid();
+    }
+
+    Path dataDir() {
+        return dataDir;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String host() {
+        return "127.0.0.1";
+    }
+
+    @Override
+    public int port() {
+        return port;
+    }
+
+    @Override
+    public String database() {
+        return PostgresTemplate.APP_DATABASE;
+    }
+
+    @Override
+    public String user() {
+        return PostgresTemplate.APP_USER;
+    }
+
+    @Override
+    public String password() {
+        return appPassword;
+    }
+
+    @Override
+    public String jdbcUrl() {
+        return Jdbc.url(port, database());
+    }
+
+    @Override
+    public String dsn() {
+        return "postgres://" + user() + ":" + appPassword + "@127.0.0.1:" + port + "/" + database()
+                + "?sslmode=disable&connect_timeout=10";
+    }
+
+    @Override
+    public Connection connect() throws SQLException {
+        return Jdbc.connect(jdbcUrl(), user(), appPassword);
+    }
+
+    @Override
+    public Connection connectAsSuperuser() throws SQLException {
+        return Jdbc.connect(jdbcUrl(), PostgresTemplate.SUPERUSER, runtime.template().superuserPassword());
+    }
+
+    @Override
+    public synchronized void stop() {
+        shutdown(true);
+    }
+
+    @Override
+    public synchronized void kill() {
+        shutdown(false);
+    }
+
+    private void shutdown(boolean fast) {
+        if (postmaster == null) {
+            return;
+        }
+        try {
+            postmaster.stop(fast, STOP_TIMEOUT);
+        } finally {
+            postmaster = null;
+        }
+        log.debug("{} {} (port {})", fast ? "Stopped" : "Killed", name, port);
+    }
+
+    @Override
+    public synchronized void start() {
+        if (postmaster != null && postmaster.isAlive()) {
+            return;
+        }
+        postmaster = null;
+        postmaster = SupervisedPostmaster.launch(name, runtime.binaries(), runtime.user(), dataDir, logFile,
+                START_TIMEOUT);
+        log.debug("Started {} on port {}", name, port);
+    }
+
+    @Override
+    public synchronized boolean isRunning() {
+        return postmaster != null && postmaster.isAlive();
+    }
+
+    @Override
+    public boolean isStandby() {
+        return standby;
+    }
+
+    @Override
+    public String toString() {
+        return "PostgresServer[" + name + " 127.0.0.1:" + port + (standby ? " standby" : " primary") + "]";
+    }
+}

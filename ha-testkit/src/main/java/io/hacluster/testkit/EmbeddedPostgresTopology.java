@@ -1,0 +1,282 @@
+package io.hacluster.testkit;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The default {@link PostgresTopology}: servers from the Maven-provided binaries, each a copy of
+ * this JVM's template data directory, on 127.0.0.1.
+ *
+ * <p>Replicas are cold copies of the same template as the primary, with {@code standby.signal}, a
+ * {@code primary_conninfo} and a physical replication slot on the primary. The slot keeps the WAL
+ * a stopped or killed replica has not received, so it catches up when started again.
+ */
+final class EmbeddedPostgresTopology implements PostgresTopology {
+
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedPostgresTopology.class);
+    private static final Duration SETUP_REPLAY_TIMEOUT = Duration.ofSeconds(60);
+    private static final long REPLAY_POLL_MILLIS = 10;
+
+    private final EmbeddedRuntime runtime;
+    private final Path directory;
+    private final List<EmbeddedPostgresServer> servers = new ArrayList<>(); // primary first
+    private volatile EmbeddedPostgresServer primary;
+    private boolean closed; // guarded by this
+
+    private EmbeddedPostgresTopology(EmbeddedRuntime runtime, Path directory) {
+        this.runtime = runtime;
+        this.directory = directory;
+    }
+
+    static EmbeddedPostgresTopology start(int replicas) {
+        if (replicas < 0) {
+            throw new IllegalArgumentException("replicas must be 0 or more: " + replicas);
+        }
+        long started = System.nanoTime();
+        EmbeddedRuntime runtime = EmbeddedRuntime.get();
+        EmbeddedPostgresTopology topology = new EmbeddedPostgresTopology(runtime, runtime.run().newTopologyDirectory());
+        runtime.opened(topology);
+        try {
+            topology.build(replicas);
+        } catch (RuntimeException | Error e) {
+            try {
+                topology.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        log.info("PostgreSQL primary + {} replicas up in {} ms under {}", replicas,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), topology.directory);
+        return topology;
+    }
+
+    private void build(int replicas) {
+        String appPassword = Secrets.password();
+        EmbeddedPostgresServer first = new EmbeddedPostgresServer("primary", runtime, directory.resolve("primary"),
+                appPassword, null);
+        synchronized (this) {
+            servers.add(first);
+        }
+        primary = first;
+        first.create();
+        List<EmbeddedPostgresServer> standbys = new ArrayList<>();
+        for (int i = 1; i <= replicas; i++) {
+            String name = "replica" + i;
+            standbys.add(new EmbeddedPostgresServer(name, runtime, directory.resolve(name), appPassword, first));
+        }
+        try (Connection connection = first.connectAsSuperuser(); Statement statement = connection.createStatement()) {
+            statement.execute("ALTER ROLE " + PostgresTemplate.APP_USER + " PASSWORD '" + appPassword + "'");
+            for (EmbeddedPostgresServer standby : standbys) {
+                // Reserved now, so WAL written from here on stays until that standby has it.
+                statement.execute("SELECT pg_create_physical_replication_slot('" + standby.slotName() + "', true)");
+            }
+        } catch (SQLException e) {
+            throw new PostgresTestkitException("Cannot prepare the primary: " + e, e);
+        }
+        for (EmbeddedPostgresServer standby : standbys) {
+            synchronized (this) {
+                servers.add(standby);
+            }
+            standby.create();
+        }
+        for (EmbeddedPostgresServer standby : standbys) {
+            // Also makes sure the role's new password reached every standby before tests log in there.
+            awaitReplay(standby, SETUP_REPLAY_TIMEOUT);
+        }
+    }
+
+    @Override
+    public PostgresServer primary() {
+        return primary;
+    }
+
+    @Override
+    public synchronized List<PostgresServer> replicas() {
+        List<PostgresServer> standbys = new ArrayList<>();
+        for (EmbeddedPostgresServer server : servers) {
+            if (server.isStandby()) {
+                standbys.add(server);
+            }
+        }
+        return List.copyOf(standbys);
+    }
+
+    @Override
+    public synchronized List<PostgresServer> servers() {
+        return List.copyOf(servers);
+    }
+
+    @Override
+    public void promote(PostgresServer replica) {
+        EmbeddedPostgresServer server = standbyOf(replica);
+        try (Connection connection = server.connectAsSuperuser();
+                Statement statement = connection.createStatement();
+                ResultSet result = statement.executeQuery("SELECT pg_promote(true, 60)")) {
+            if (!result.next() || !result.getBoolean(1)) {
+                throw new PostgresTestkitException(server.name() + " did not finish promotion within 60 s");
+            }
+        } catch (SQLException e) {
+            throw new PostgresTestkitException("Cannot promote " + server.name() + ": " + e, e);
+        }
+        server.promoted();
+        primary = server;
+        log.info("Promoted {} to primary", server.name());
+    }
+
+    @Override
+    public void pauseReplay(PostgresServer replica) {
+        EmbeddedPostgresServer server = standbyOf(replica);
+        try (Connection connection = server.connectAsSuperuser(); Statement statement = connection.createStatement()) {
+            // The request takes effect before the next WAL record: nothing more is replayed after this.
+            statement.execute("SELECT pg_wal_replay_pause()");
+        } catch (SQLException e) {
+            throw new PostgresTestkitException("Cannot pause replay on " + server.name() + ": " + e, e);
+        }
+    }
+
+    @Override
+    public void resumeReplay(PostgresServer replica) {
+        EmbeddedPostgresServer server = standbyOf(replica);
+        try (Connection connection = server.connectAsSuperuser(); Statement statement = connection.createStatement()) {
+            statement.execute("SELECT pg_wal_replay_resume()");
+        } catch (SQLException e) {
+            throw new PostgresTestkitException("Cannot resume replay on " + server.name() + ": " + e, e);
+        }
+    }
+
+    @Override
+    public void awaitReplay(PostgresServer replica, Duration timeout) {
+        EmbeddedPostgresServer server = standbyOf(replica);
+        EmbeddedPostgresServer upstream = server.upstream();
+        if (!upstream.isRunning()) {
+            throw new PostgresTestkitException("Cannot wait for replay on " + server.name() + ": its upstream "
+                    + upstream.name() + " is not running");
+        }
+        if (!server.isRunning()) {
+            throw new PostgresTestkitException("Cannot wait for replay on " + server.name() + ": it is not running");
+        }
+        String target;
+        try (Connection connection = upstream.connectAsSuperuser();
+                Statement statement = connection.createStatement();
+                // The insert position covers every record written so far, flushed or not.
+                ResultSet result = statement.executeQuery("SELECT pg_current_wal_insert_lsn()::text")) {
+            result.next();
+            target = result.getString(1);
+        } catch (SQLException e) {
+            throw new PostgresTestkitException("Cannot read the current WAL position of " + upstream.name() + ": " + e, e);
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Connection connection = server.connectAsSuperuser();
+                PreparedStatement query = connection.prepareStatement(
+                        "SELECT coalesce(pg_last_wal_replay_lsn() >= ?::pg_lsn, false), pg_last_wal_replay_lsn()::text, "
+                                + "pg_last_wal_receive_lsn()::text, pg_get_wal_replay_pause_state()")) {
+            query.setString(1, target);
+            while (true) {
+                String replayed;
+                String received;
+                String pauseState;
+                try (ResultSet result = query.executeQuery()) {
+                    result.next();
+                    if (result.getBoolean(1)) {
+                        return;
+                    }
+                    replayed = result.getString(2);
+                    received = result.getString(3);
+                    pauseState = result.getString(4);
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new PostgresTestkitException(server.name() + " did not replay " + upstream.name() + "'s WAL up to "
+                            + target + " within " + timeout + ": replayed " + replayed + ", received " + received
+                            + ", replay " + pauseState);
+                }
+                Thread.sleep(REPLAY_POLL_MILLIS);
+            }
+        } catch (SQLException e) {
+            throw new PostgresTestkitException("Cannot read the replay position of " + server.name() + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PostgresTestkitException("Interrupted while waiting for replay on " + server.name(), e);
+        }
+    }
+
+    private EmbeddedPostgresServer standbyOf(PostgresServer replica) {
+        EmbeddedPostgresServer server = memberOf(replica);
+        if (!server.isStandby()) {
+            throw new IllegalArgumentException(server.name() + " is not a standby");
+        }
+        return server;
+    }
+
+    private synchronized EmbeddedPostgresServer memberOf(PostgresServer server) {
+        for (EmbeddedPostgresServer member : servers) {
+            if (member == server) {
+                return member;
+            }
+        }
+        throw new IllegalArgumentException(server + " is not a server of this topology");
+    }
+
+    /** Postmaster pids of the servers that are running (for leak checks in tests). */
+    synchronized List<Long> postmasterPids() {
+        List<Long> pids = new ArrayList<>();
+        for (EmbeddedPostgresServer server : servers) {
+            server.postmasterPid().ifPresent(pids::add);
+        }
+        return pids;
+    }
+
+    Path directory() {
+        return directory;
+    }
+
+    @Override
+    public void close() {
+        List<EmbeddedPostgresServer> toStop;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            toStop = new ArrayList<>(servers);
+        }
+        RuntimeException failure = null;
+        // Standbys first: a primary going away first would only make them log reconnect errors.
+        for (int i = toStop.size() - 1; i >= 0; i--) {
+            try {
+                toStop.get(i).kill();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        runtime.closed(this);
+        try {
+            Files2.deleteRecursively(directory);
+        } catch (IOException e) {
+            log.warn("Cannot delete {}: {}", directory, e.toString());
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "EmbeddedPostgresTopology" + servers();
+    }
+}

@@ -1,0 +1,169 @@
+package io.hacluster.testkit;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A data directory made once per JVM with {@code initdb}, configured for tests, holding the
+ * application role and database; every server of every topology starts as a copy of it. Copying
+ * 40 MB is much faster than {@code initdb}, and every copy shares the template's system
+ * identifier and WAL history, which is what lets a copy stream from another copy as a standby.
+ */
+final class PostgresTemplate {
+
+    static final String SUPERUSER = "postgres";
+    /** Mattermost's default role and test database names, so DSNs look like the real ones. */
+    static final String APP_USER = "mmuser";
+    static final String APP_DATABASE = "mattermost_test";
+    /** Included by postgresql.conf; rewritten per server (port, name, upstream). */
+    static final String SERVER_CONF = "ha-testkit-server.conf";
+    static final int MAX_CONNECTIONS = 300;
+
+    private static final Logger log = LoggerFactory.getLogger(PostgresTemplate.class);
+
+    /**
+     * Tuned for tests on a small shared machine. Durability is off (fsync, full_page_writes): a test
+     * cluster never survives a machine crash, and a killed postmaster loses nothing the OS already
+     * has. synchronous_commit stays on: without fsync a commit's WAL flush costs one write(), and it
+     * wakes the WAL senders at once, so replicas see a commit within milliseconds rather than after
+     * the WAL writer's next round.
+     */
+    private static final String TEST_SETTINGS = String.join("\n",
+            "",
+            "# ---- ha-testkit settings ----",
+            "listen_addresses = '127.0.0.1'",
+            "unix_socket_directories = ''",
+            "max_connections = " + MAX_CONNECTIONS,
+            "superuser_reserved_connections = 5",
+            "shared_buffers = 32MB",
+            "huge_pages = off",
+            "max_worker_processes = 4",
+            "max_parallel_workers_per_gather = 0",
+            "dynamic_shared_memory_type = mmap",
+            "fsync = off",
+            "full_page_writes = off",
+            "synchronous_commit = on",
+            "jit = off",
+            "wal_level = replica",
+            "max_wal_senders = 16",
+            "max_replication_slots = 16",
+            // A standby that was down catches up from its slot; this is the margin when no slot is used.
+            "wal_keep_size = 256MB",
+            "max_wal_size = 1GB",
+            "hot_standby = on",
+            "hot_standby_feedback = on",
+            "wal_receiver_status_interval = 1s",
+            "wal_retrieve_retry_interval = 200ms",
+            "wal_sender_timeout = 30s",
+            "wal_receiver_timeout = 30s",
+            "password_encryption = scram-sha-256",
+            "timezone = 'UTC'",
+            "log_timezone = 'UTC'",
+            "log_line_prefix = '%m [%p] %q%u@%d '",
+            "log_min_messages = warning",
+            "log_connections = off",
+            "include_if_exists = '" + SERVER_CONF + "'",
+            "");
+
+    /** TCP only; every login needs a password, replication included. */
+    private static final String HBA = String.join("\n",
+            "# ha-testkit: TCP on 127.0.0.1 with SCRAM passwords; no Unix sockets are opened.",
+            "host    all             all     127.0.0.1/32    scram-sha-256",
+            "host    replication     all     127.0.0.1/32    scram-sha-256",
+            "");
+
+    private final Path dataDir;
+    private final String superuserPassword;
+
+    private PostgresTemplate(Path dataDir, String superuserPassword) {
+        this.dataDir = dataDir;
+        this.superuserPassword = superuserPassword;
+    }
+
+    static PostgresTemplate create(PostgresBinaries binaries, ServerUser user, RunDirectory run) {
+        long started = System.nanoTime();
+        Path dir = run.root().resolve("template");
+        Path dataDir = dir.resolve("data");
+        Path passwordFile = dir.resolve("superuser-password");
+        String superuserPassword = Secrets.password();
+        try {
+            Files.createDirectory(dir);
+            Files.writeString(passwordFile, superuserPassword + "\n", StandardCharsets.UTF_8);
+            Files.setPosixFilePermissions(passwordFile, PosixFilePermissions.fromString("rw-------"));
+            user.own(dir);
+            Commands.run(user.program(List.of(binaries.program("initdb").toString(),
+                    "-D", dataDir.toString(),
+                    "-U", SUPERUSER,
+                    "--pwfile=" + passwordFile,
+                    "--auth=scram-sha-256",
+                    "-E", "UTF8",
+                    "--no-locale",
+                    "--no-sync",
+                    "--no-instructions")), 180);
+            Files.delete(passwordFile);
+            Files.writeString(dataDir.resolve("postgresql.conf"), TEST_SETTINGS, StandardCharsets.UTF_8,
+                    StandardOpenOption.APPEND);
+            Files.writeString(dataDir.resolve("pg_hba.conf"), HBA, StandardCharsets.UTF_8,
+                    StandardOpenOption.TRUNCATE_EXISTING);
+            Files.writeString(dataDir.resolve(SERVER_CONF), "", StandardCharsets.UTF_8);
+            user.own(dataDir.resolve(SERVER_CONF));
+        } catch (IOException e) {
+            throw new PostgresTestkitException("Cannot prepare the PostgreSQL template in " + dir + ": " + e, e);
+        }
+        PostgresTemplate template = new PostgresTemplate(dataDir, superuserPassword);
+        template.createApplicationRoleAndDatabase(binaries, user, dir);
+        log.info("PostgreSQL template ready in {} ms ({}), server user {}",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), dataDir, user.name());
+        return template;
+    }
+
+    /** Runs the template once to create what every topology needs, then stops it cleanly. */
+    private void createApplicationRoleAndDatabase(PostgresBinaries binaries, ServerUser user, Path dir) {
+        int port = FreePorts.pick();
+        writeServerConf(dataDir, "port = " + port + "\ncluster_name = 'template'\n");
+        SupervisedPostmaster postmaster = SupervisedPostmaster.launch("template", binaries, user, dataDir,
+                dir.resolve("postgres.log"), Duration.ofSeconds(120));
+        try (Connection connection = Jdbc.connect(Jdbc.url(port, "postgres"), SUPERUSER, superuserPassword);
+                Statement statement = connection.createStatement()) {
+            // The real password is set per topology (ALTER ROLE on its primary).
+            statement.execute("CREATE ROLE " + APP_USER + " LOGIN PASSWORD '" + Secrets.password() + "'");
+            statement.execute("CREATE DATABASE " + APP_DATABASE + " OWNER " + APP_USER);
+        } catch (SQLException e) {
+            postmaster.stop(false, Duration.ofSeconds(30));
+            throw new PostgresTestkitException("Cannot create the application role and database in the template: " + e, e);
+        }
+        // Fast shutdown: a clean shutdown checkpoint, so copies start without crash recovery.
+        postmaster.stop(true, Duration.ofSeconds(60));
+        writeServerConf(dataDir, "");
+    }
+
+    Path dataDir() {
+        return dataDir;
+    }
+
+    String superuserPassword() {
+        return superuserPassword;
+    }
+
+    /** Replaces the per-server settings file of a data directory (keeping its owner). */
+    static void writeServerConf(Path dataDir, String content) {
+        try {
+            Files.writeString(dataDir.resolve(SERVER_CONF), content, StandardCharsets.UTF_8,
+                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new PostgresTestkitException("Cannot write " + dataDir.resolve(SERVER_CONF) + ": " + e, e);
+        }
+    }
+}

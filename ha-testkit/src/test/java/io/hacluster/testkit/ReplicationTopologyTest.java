@@ -1,0 +1,155 @@
+package io.hacluster.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The issue's scenario on one topology, in order: write on the primary and read on both replicas,
+ * pause/resume replay, kill and restart a replica that then catches up, promote a replica and
+ * write to it.
+ */
+@PostgresTopologyTest(replicas = 2)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ReplicationTopologyTest {
+
+    private static final Duration REPLAY = Duration.ofSeconds(30);
+
+    @BeforeAll
+    static void createTable(PostgresTopology pg) throws SQLException {
+        try (Connection c = pg.primary().connect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)");
+        }
+    }
+
+    @Test
+    @Order(1)
+    void rowWrittenOnPrimaryIsReadOnBothReplicas(PostgresTopology pg) throws SQLException {
+        assertThat(pg.replicas()).hasSize(2);
+        insert(pg.primary(), 1, "hello");
+        for (PostgresServer replica : pg.replicas()) {
+            pg.awaitReplay(replica, REPLAY);
+            assertThat(bodies(replica)).containsExactly("hello");
+            assertThat(isInRecovery(replica)).isTrue();
+        }
+        assertThat(isInRecovery(pg.primary())).isFalse();
+    }
+
+    @Test
+    @Order(2)
+    void replicasRefuseWrites(PostgresTopology pg) {
+        assertThatThrownBy(() -> insert(pg.replicas().get(0), 99, "nope"))
+                .isInstanceOf(SQLException.class)
+                .hasMessageContaining("read-only");
+    }
+
+    @Test
+    @Order(3)
+    void pausedReplicaLagsThenCatchesUpAfterResume(PostgresTopology pg) throws SQLException {
+        PostgresServer replica = pg.replicas().get(1);
+        pg.pauseReplay(replica);
+        insert(pg.primary(), 2, "while paused");
+        assertThatThrownBy(() -> pg.awaitReplay(replica, Duration.ofMillis(500)))
+                .isInstanceOf(PostgresTestkitException.class)
+                .hasMessageContaining("did not replay")
+                .hasMessageContaining("pause");
+        assertThat(bodies(replica)).containsExactly("hello");
+
+        pg.resumeReplay(replica);
+        pg.awaitReplay(replica, REPLAY);
+        assertThat(bodies(replica)).containsExactly("hello", "while paused");
+    }
+
+    @Test
+    @Order(4)
+    void killedReplicaCatchesUpAfterRestart(PostgresTopology pg) throws SQLException {
+        PostgresServer replica = pg.replicas().get(0);
+        replica.kill();
+        assertThat(replica.isRunning()).isFalse();
+        assertThatThrownBy(replica::connect).isInstanceOf(SQLException.class);
+
+        insert(pg.primary(), 3, "while down");
+        replica.start();
+        assertThat(replica.isRunning()).isTrue();
+        pg.awaitReplay(replica, REPLAY);
+        assertThat(bodies(replica)).containsExactly("hello", "while paused", "while down");
+    }
+
+    @Test
+    @Order(5)
+    void stoppedPrimaryComesBackAndReplicasReconnect(PostgresTopology pg) throws SQLException {
+        PostgresServer primary = pg.primary();
+        int port = primary.port();
+        primary.stop();
+        assertThat(primary.isRunning()).isFalse();
+        primary.start();
+        assertThat(primary.port()).isEqualTo(port);
+        insert(primary, 4, "after primary restart");
+        pg.awaitReplay(REPLAY);
+        for (PostgresServer replica : pg.replicas()) {
+            assertThat(bodies(replica)).contains("after primary restart");
+        }
+    }
+
+    @Test
+    @Order(6)
+    void promotedReplicaAcceptsWrites(PostgresTopology pg) throws SQLException {
+        PostgresServer oldPrimary = pg.primary();
+        PostgresServer chosen = pg.replicas().get(0);
+        pg.awaitReplay(chosen, REPLAY);
+        oldPrimary.kill();
+
+        pg.promote(chosen);
+
+        assertThat(pg.primary()).isSameAs(chosen);
+        assertThat(chosen.isStandby()).isFalse();
+        assertThat(pg.replicas()).doesNotContain(chosen).hasSize(1);
+        assertThat(isInRecovery(chosen)).isFalse();
+        insert(chosen, 5, "on the new primary");
+        assertThat(bodies(chosen)).contains("hello", "while down", "after primary restart", "on the new primary");
+        assertThatThrownBy(() -> pg.promote(chosen)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private static void insert(PostgresServer server, int id, String body) throws SQLException {
+        try (Connection c = server.connect();
+                PreparedStatement s = c.prepareStatement("INSERT INTO notes (id, body) VALUES (?, ?)")) {
+            s.setInt(1, id);
+            s.setString(2, body);
+            s.executeUpdate();
+        }
+    }
+
+    private static List<String> bodies(PostgresServer server) throws SQLException {
+        try (Connection c = server.connect();
+                Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT body FROM notes ORDER BY id")) {
+            List<String> bodies = new ArrayList<>();
+            while (r.next()) {
+                bodies.add(r.getString(1));
+            }
+            return bodies;
+        }
+    }
+
+    private static boolean isInRecovery(PostgresServer server) throws SQLException {
+        try (Connection c = server.connect();
+                Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT pg_is_in_recovery()")) {
+            r.next();
+            return r.getBoolean(1);
+        }
+    }
+}
