@@ -1,0 +1,32 @@
+package io.hacluster.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import org.junit.jupiter.api.Test;
+
+class SqlStatesTest {
+
+    @Test
+    void serverFailuresAreRecognised() {
+        assertThat(SqlStates.isServerFailure(new SQLException("gone", "08006"))).isTrue();
+        assertThat(SqlStates.isServerFailure(new SQLException("shutdown", "57P01"))).isTrue();
+        assertThat(SqlStates.isServerFailure(new SQLTransientConnectionException("pool timeout"))).isTrue();
+        assertThat(SqlStates.isServerFailure(new RuntimeException(new SQLException("x", "08001")))).isTrue();
+    }
+
+    @Test
+    void statementErrorsAreNotServerFailures() {
+        assertThat(SqlStates.isServerFailure(new SQLException("syntax", "42601"))).isFalse();
+        assertThat(SqlStates.isServerFailure(new SQLException("timeout", "57014"))).isFalse();
+        assertThat(SqlStates.isRetryableRead(new SQLException("dup", "23505"))).isFalse();
+        assertThat(SqlStates.isRetryableRead(new SQLException("conflict with recovery", "40001"))).isTrue();
+    }
+
+    @Test
+    void describeMasksPasswords() {
+        assertThat(SqlStates.describe(new SQLException("cannot reach postgres://u:pw@h/db", "08001")))
+                .isEqualTo("08001 cannot reach postgres://u:****@h/db");
+    }
+}
