@@ -112,6 +112,11 @@ final class EmbeddedPostgresServer implements PostgresServer {
         return current == null ? Optional.empty() : current.postmasterPid();
     }
 
+    /** Pid of the watchdog shell of the running postmaster, for tests that kill it. */
+    synchronized Optional<Long> watchdogPid() {
+        return postmaster == null || !postmaster.isAlive() ? Optional.empty() : Optional.of(postmaster.watchdogPid());
+    }
+
     Path dataDir() {
         return dataDir;
     }
@@ -193,6 +198,9 @@ final class EmbeddedPostgresServer implements PostgresServer {
     public synchronized void start() {
         if (postmaster != null && postmaster.isAlive()) {
             return;
+        }
+        if (postmaster != null) {
+            postmaster.stop(false, STOP_TIMEOUT); // it died on its own: release its watchdog's pipe
         }
         postmaster = null;
         postmaster = SupervisedPostmaster.launch(name, runtime.binaries(), runtime.user(), dataDir, logFile,

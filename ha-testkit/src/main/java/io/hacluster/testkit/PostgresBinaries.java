@@ -105,8 +105,9 @@ final class PostgresBinaries {
         Files.createDirectories(parent);
         Path lockFile = parent.resolve(home.getFileName() + ".lock");
         try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                FileLock ignored = channel.lock()) {
+                FileLock lock = channel.lock()) {
             if (isComplete(home)) {
+                log.debug("Another JVM unpacked {} while this one waited for {}", home, lock);
                 return; // another JVM finished while we waited for the lock
             }
             if (Files.exists(home)) {

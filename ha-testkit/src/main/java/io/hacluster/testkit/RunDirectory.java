@@ -77,7 +77,8 @@ final class RunDirectory {
         }
     }
 
-    private static void sweepStale(Path base) {
+    /** Deletes run directories of JVMs that are gone, stopping postmasters still running in them. */
+    static void sweepStale(Path base) {
         try (DirectoryStream<Path> runs = Files.newDirectoryStream(base, PREFIX + "*")) {
             for (Path run : runs) {
                 if (isStale(run)) {

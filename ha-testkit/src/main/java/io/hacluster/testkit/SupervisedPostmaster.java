@@ -41,6 +41,9 @@ final class SupervisedPostmaster {
             "(",
             "  IFS= read -r request <&3 || request=immediate",
             "  exec 3<&-",
+            // The watchdog itself was killed: the postmaster got its parent-death signal already,
+            // and $child may no longer name it.
+            "  kill -0 $$ 2>/dev/null || exit 0",
             "  case \"$request\" in fast) sig=INT ;; *) sig=QUIT ;; esac",
             "  n=0; sent=",
             "  while kill -0 \"$child\" 2>/dev/null; do",
@@ -150,6 +153,7 @@ final class SupervisedPostmaster {
      */
     void stop(boolean fast, Duration timeout) {
         if (!watchdog.isAlive()) {
+            closeControl(); // releases a watcher left behind by a killed watchdog
             return;
         }
         Optional<Long> pid = Postmasters.pidOf(dataDir);
@@ -176,6 +180,14 @@ final class SupervisedPostmaster {
         // for the postmaster. Checked anyway: this class promises no postmaster outlives a stop.
         if (pid.isPresent() && !Postmasters.awaitExit(pid.get(), timeout.toMillis())) {
             throw new PostgresTestkitException("Postmaster " + pid.get() + " of " + dataDir + " outlived its watchdog");
+        }
+    }
+
+    private void closeControl() {
+        try {
+            watchdog.getOutputStream().close();
+        } catch (IOException e) {
+            // already closed
         }
     }
 
