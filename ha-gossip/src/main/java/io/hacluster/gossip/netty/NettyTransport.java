@@ -1,5 +1,6 @@
 package io.hacluster.gossip.netty;
 
+import io.hacluster.gossip.GossipConfig;
 import io.hacluster.gossip.Transport;
 import io.hacluster.gossip.wire.WireLimits;
 import io.netty.bootstrap.Bootstrap;
@@ -122,6 +123,11 @@ public final class NettyTransport implements Transport {
      */
     public static NettyTransport bind(NettyTransportConfig config) {
         return new NettyTransport(config, () -> new MemberlistStreamBoundary(WireLimits.DEFAULT));
+    }
+
+    /** Binds with the settings {@code config} implies ({@link NettyTransportConfig#from}). */
+    public static NettyTransport bind(GossipConfig config) {
+        return bind(NettyTransportConfig.from(config));
     }
 
     /** Binds with another stream boundary, one instance per stream (tests of the transport alone). */

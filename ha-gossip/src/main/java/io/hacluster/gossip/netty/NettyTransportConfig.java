@@ -1,5 +1,7 @@
 package io.hacluster.gossip.netty;
 
+import io.hacluster.gossip.GossipConfig;
+
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
@@ -79,6 +81,29 @@ public record NettyTransportConfig(String nodeName, InetSocketAddress bindAddres
         return new NettyTransportConfig(nodeName, bindAddress, null, DEFAULT_MAX_PACKET_BYTES,
                 DEFAULT_MAX_STREAM_BYTES, DEFAULT_MAX_INBOUND_STREAMS,
                 DEFAULT_INBOUND_STREAM_TIMEOUT, 1, true);
+    }
+
+    /**
+     * The transport settings a {@link GossipConfig} implies: its name, bind and advertise
+     * addresses, and its TCP timeout as the inbound stream deadline; sizes and limits are
+     * memberlist's defaults.
+     *
+     * @throws IllegalArgumentException when the bind or advertise host does not resolve
+     */
+    public static NettyTransportConfig from(GossipConfig gossip) {
+        InetSocketAddress bind = resolve(gossip.bindHost(), gossip.bindPort(), "bindHost");
+        InetSocketAddress advertise = gossip.advertiseHost() == null || gossip.advertiseHost().isBlank()
+                ? null : resolve(gossip.advertiseHost(), gossip.advertisePort(), "advertiseHost");
+        return of(gossip.name(), bind).withAdvertiseAddress(advertise)
+                .withInboundStreamTimeout(gossip.tcpTimeout());
+    }
+
+    private static InetSocketAddress resolve(String host, int port, String what) {
+        InetSocketAddress address = new InetSocketAddress(host, port);
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException(what + " '" + host + "' does not resolve");
+        }
+        return address;
     }
 
     public NettyTransportConfig withAdvertiseAddress(InetSocketAddress address) {
