@@ -1,0 +1,37 @@
+package io.hacluster.messaging;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.util.concurrent.CompletableFuture;
+
+/** One frame waiting for a connection or an acknowledgement; the body is shared by a broadcast. */
+final class Outgoing {
+
+    final long seq;
+    final byte[] header;
+    final byte[] body;
+    /** Completed on acknowledgement; null when nobody waits for it. */
+    final CompletableFuture<Void> ackFuture;
+    /** Whether it was written at least once (a second write is a retransmission). */
+    boolean written;
+
+    Outgoing(long seq, byte[] header, byte[] body, CompletableFuture<Void> ackFuture) {
+        this.seq = seq;
+        this.header = header;
+        this.body = body;
+        this.ackFuture = ackFuture;
+    }
+
+    int size() {
+        return header.length + body.length;
+    }
+
+    boolean reliable() {
+        return seq > 0;
+    }
+
+    /** A zero-copy buffer over the immutable arrays, so the frame can be written again later. */
+    ByteBuf buffer() {
+        return Unpooled.wrappedBuffer(header, body);
+    }
+}
