@@ -12,7 +12,6 @@ import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -92,8 +91,7 @@ final class SectionSchema {
             return out;
         }
         Map<String, String> seen = new HashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = section.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> entry = it.next();
+        for (Map.Entry<String, JsonNode> entry : section.properties()) {
             String key = entry.getKey();
             Optional<Field> field = find(key);
             if (field.isEmpty()) {
@@ -194,7 +192,7 @@ final class SectionSchema {
         } catch (JsonProcessingException | IllegalArgumentException e) {
             // Unreachable after normalize(); say which section without quoting values (they may hold DSNs).
             throw new IllegalStateException("cannot bind checked " + name + " values: "
-                    + e.getClass().getSimpleName(), null);
+                    + e.getClass().getSimpleName());
         }
     }
 

@@ -137,7 +137,7 @@ class SecretMaskingTest {
         ListAppender<ILoggingEvent> appender = new ListAppender<>();
         appender.start();
         Level before = logger.getLevel();
-        logger.setLevel(Level.ALL);
+        logger.setLevel(Level.TRACE);
         logger.addAppender(appender);
         try {
             Path file = dir.resolve("config.json");
