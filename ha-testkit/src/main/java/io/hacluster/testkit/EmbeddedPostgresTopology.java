@@ -3,8 +3,6 @@ package io.hacluster.testkit;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -26,7 +24,6 @@ final class EmbeddedPostgresTopology implements PostgresTopology {
 
     private static final Logger log = LoggerFactory.getLogger(EmbeddedPostgresTopology.class);
     private static final Duration SETUP_REPLAY_TIMEOUT = Duration.ofSeconds(60);
-    private static final long REPLAY_POLL_MILLIS = 10;
 
     private final EmbeddedRuntime runtime;
     private final Path directory;
@@ -78,12 +75,11 @@ final class EmbeddedPostgresTopology implements PostgresTopology {
         }
         try (Connection connection = first.connectAsSuperuser(); Statement statement = connection.createStatement()) {
             statement.execute("ALTER ROLE " + PostgresTemplate.APP_USER + " PASSWORD '" + appPassword + "'");
-            for (EmbeddedPostgresServer standby : standbys) {
-                // Reserved now, so WAL written from here on stays until that standby has it.
-                statement.execute("SELECT pg_create_physical_replication_slot('" + standby.slotName() + "', true)");
-            }
         } catch (SQLException e) {
             throw new PostgresTestkitException("Cannot prepare the primary: " + e, e);
+        }
+        for (EmbeddedPostgresServer standby : standbys) {
+            ReplicationSql.createSlot(first, standby.slotName());
         }
         for (EmbeddedPostgresServer standby : standbys) {
             synchronized (this) {
@@ -121,15 +117,7 @@ final class EmbeddedPostgresTopology implements PostgresTopology {
     @Override
     public void promote(PostgresServer replica) {
         EmbeddedPostgresServer server = standbyOf(replica);
-        try (Connection connection = server.connectAsSuperuser();
-                Statement statement = connection.createStatement();
-                ResultSet result = statement.executeQuery("SELECT pg_promote(true, 60)")) {
-            if (!result.next() || !result.getBoolean(1)) {
-                throw new PostgresTestkitException(server.name() + " did not finish promotion within 60 s");
-            }
-        } catch (SQLException e) {
-            throw new PostgresTestkitException("Cannot promote " + server.name() + ": " + e, e);
-        }
+        ReplicationSql.promote(server);
         server.promoted();
         primary = server;
         log.info("Promoted {} to primary", server.name());
@@ -137,23 +125,12 @@ final class EmbeddedPostgresTopology implements PostgresTopology {
 
     @Override
     public void pauseReplay(PostgresServer replica) {
-        EmbeddedPostgresServer server = standbyOf(replica);
-        try (Connection connection = server.connectAsSuperuser(); Statement statement = connection.createStatement()) {
-            // The request takes effect before the next WAL record: nothing more is replayed after this.
-            statement.execute("SELECT pg_wal_replay_pause()");
-        } catch (SQLException e) {
-            throw new PostgresTestkitException("Cannot pause replay on " + server.name() + ": " + e, e);
-        }
+        ReplicationSql.pauseReplay(standbyOf(replica));
     }
 
     @Override
     public void resumeReplay(PostgresServer replica) {
-        EmbeddedPostgresServer server = standbyOf(replica);
-        try (Connection connection = server.connectAsSuperuser(); Statement statement = connection.createStatement()) {
-            statement.execute("SELECT pg_wal_replay_resume()");
-        } catch (SQLException e) {
-            throw new PostgresTestkitException("Cannot resume replay on " + server.name() + ": " + e, e);
-        }
+        ReplicationSql.resumeReplay(standbyOf(replica));
     }
 
     @Override
@@ -167,48 +144,7 @@ final class EmbeddedPostgresTopology implements PostgresTopology {
         if (!server.isRunning()) {
             throw new PostgresTestkitException("Cannot wait for replay on " + server.name() + ": it is not running");
         }
-        String target;
-        try (Connection connection = upstream.connectAsSuperuser();
-                Statement statement = connection.createStatement();
-                // The insert position covers every record written so far, flushed or not.
-                ResultSet result = statement.executeQuery("SELECT pg_current_wal_insert_lsn()::text")) {
-            result.next();
-            target = result.getString(1);
-        } catch (SQLException e) {
-            throw new PostgresTestkitException("Cannot read the current WAL position of " + upstream.name() + ": " + e, e);
-        }
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try (Connection connection = server.connectAsSuperuser();
-                PreparedStatement query = connection.prepareStatement(
-                        "SELECT coalesce(pg_last_wal_replay_lsn() >= ?::pg_lsn, false), pg_last_wal_replay_lsn()::text, "
-                                + "pg_last_wal_receive_lsn()::text, pg_get_wal_replay_pause_state()")) {
-            query.setString(1, target);
-            while (true) {
-                String replayed;
-                String received;
-                String pauseState;
-                try (ResultSet result = query.executeQuery()) {
-                    result.next();
-                    if (result.getBoolean(1)) {
-                        return;
-                    }
-                    replayed = result.getString(2);
-                    received = result.getString(3);
-                    pauseState = result.getString(4);
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new PostgresTestkitException(server.name() + " did not replay " + upstream.name() + "'s WAL up to "
-                            + target + " within " + timeout + ": replayed " + replayed + ", received " + received
-                            + ", replay " + pauseState);
-                }
-                Thread.sleep(REPLAY_POLL_MILLIS);
-            }
-        } catch (SQLException e) {
-            throw new PostgresTestkitException("Cannot read the replay position of " + server.name() + ": " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PostgresTestkitException("Interrupted while waiting for replay on " + server.name(), e);
-        }
+        ReplicationSql.awaitReplay(server, upstream, timeout);
     }
 
     private EmbeddedPostgresServer standbyOf(PostgresServer replica) {

@@ -1,0 +1,103 @@
+package io.hacluster.testkit;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+
+/**
+ * The replication operations of a topology, in SQL, shared by every implementation: they only
+ * need superuser connections to the servers.
+ */
+final class ReplicationSql {
+
+    private static final long REPLAY_POLL_MILLIS = 10;
+
+    private ReplicationSql() {}
+
+    /** {@code pg_promote(wait => true)}: returns once the standby has left recovery. */
+    static void promote(PostgresServer standby) {
+        try (Connection connection = standby.connectAsSuperuser();
+                Statement statement = connection.createStatement();
+                ResultSet result = statement.executeQuery("SELECT pg_promote(true, 60)")) {
+            if (!result.next() || !result.getBoolean(1)) {
+                throw new PostgresTestkitException(standby.name() + " did not finish promotion within 60 s");
+            }
+        } catch (SQLException e) {
+            throw new PostgresTestkitException("Cannot promote " + standby.name() + ": " + e, e);
+        }
+    }
+
+    static void pauseReplay(PostgresServer standby) {
+        // The request takes effect before the next WAL record: nothing more is replayed after this.
+        execute(standby, "SELECT pg_wal_replay_pause()", "pause replay on");
+    }
+
+    static void resumeReplay(PostgresServer standby) {
+        execute(standby, "SELECT pg_wal_replay_resume()", "resume replay on");
+    }
+
+    static void createSlot(PostgresServer primary, String slot) {
+        // Reserved now, so WAL written from here on stays until that standby has it.
+        execute(primary, "SELECT pg_create_physical_replication_slot('" + slot + "', true)",
+                "create replication slot " + slot + " on");
+    }
+
+    /**
+     * Waits until {@code standby} has replayed {@code upstream}'s current WAL insert position (it
+     * covers every record written so far, flushed or not).
+     */
+    static void awaitReplay(PostgresServer standby, PostgresServer upstream, Duration timeout) {
+        String target;
+        try (Connection connection = upstream.connectAsSuperuser();
+                Statement statement = connection.createStatement();
+                ResultSet result = statement.executeQuery("SELECT pg_current_wal_insert_lsn()::text")) {
+            result.next();
+            target = result.getString(1);
+        } catch (SQLException e) {
+            throw new PostgresTestkitException("Cannot read the current WAL position of " + upstream.name() + ": " + e, e);
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Connection connection = standby.connectAsSuperuser();
+                PreparedStatement query = connection.prepareStatement(
+                        "SELECT coalesce(pg_last_wal_replay_lsn() >= ?::pg_lsn, false), pg_last_wal_replay_lsn()::text, "
+                                + "pg_last_wal_receive_lsn()::text, pg_get_wal_replay_pause_state()")) {
+            query.setString(1, target);
+            while (true) {
+                String replayed;
+                String received;
+                String pauseState;
+                try (ResultSet result = query.executeQuery()) {
+                    result.next();
+                    if (result.getBoolean(1)) {
+                        return;
+                    }
+                    replayed = result.getString(2);
+                    received = result.getString(3);
+                    pauseState = result.getString(4);
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new PostgresTestkitException(standby.name() + " did not replay " + upstream.name()
+                            + "'s WAL up to " + target + " within " + timeout + ": replayed " + replayed + ", received "
+                            + received + ", replay " + pauseState);
+                }
+                Thread.sleep(REPLAY_POLL_MILLIS);
+            }
+        } catch (SQLException e) {
+            throw new PostgresTestkitException("Cannot read the replay position of " + standby.name() + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PostgresTestkitException("Interrupted while waiting for replay on " + standby.name(), e);
+        }
+    }
+
+    private static void execute(PostgresServer server, String sql, String what) {
+        try (Connection connection = server.connectAsSuperuser(); Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        } catch (SQLException e) {
+            throw new PostgresTestkitException("Cannot " + what + " " + server.name() + ": " + e, e);
+        }
+    }
+}

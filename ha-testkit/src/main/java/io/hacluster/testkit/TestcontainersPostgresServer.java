@@ -1,0 +1,184 @@
+package io.hacluster.testkit;
+
+import com.github.dockerjava.api.DockerClient;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import org.testcontainers.containers.GenericContainer;
+
+/**
+ * A server of a {@link TestcontainersPostgresTopology}: one container, published on a fixed
+ * host port so that the port survives a stop and start. Stop, kill and start act on the container
+ * through the Docker API, so its volume (the data directory) is kept.
+ */
+final class TestcontainersPostgresServer implements PostgresServer {
+
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+
+    private final String name;
+    private final GenericContainer<?> container;
+    private final int hostPort;
+    private final String appPassword;
+    private final String superuserPassword;
+    private volatile boolean standby;
+
+    TestcontainersPostgresServer(String name, GenericContainer<?> container, int hostPort, String appPassword,
+            String superuserPassword, boolean standby) {
+        this.name = name;
+        this.container = container;
+        this.hostPort = hostPort;
+        this.appPassword = appPassword;
+        this.superuserPassword = superuserPassword;
+        this.standby = standby;
+    }
+
+    GenericContainer<?> container() {
+        return container;
+    }
+
+    void promoted() {
+        standby = false;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String host() {
+        return container.getHost();
+    }
+
+    @Override
+    public int port() {
+        return hostPort;
+    }
+
+    @Override
+    public String database() {
+        return PostgresTemplate.APP_DATABASE;
+    }
+
+    @Override
+    public String user() {
+        return PostgresTemplate.APP_USER;
+    }
+
+    @Override
+    public String password() {
+        return appPassword;
+    }
+
+    @Override
+    public String jdbcUrl() {
+        return Jdbc.url(host(), hostPort, database());
+    }
+
+    @Override
+    public String dsn() {
+        return "postgres://" + user() + ":" + appPassword + "@" + host() + ":" + hostPort + "/" + database()
+                + "?sslmode=disable&connect_timeout=10";
+    }
+
+    @Override
+    public Connection connect() throws SQLException {
+        return Jdbc.connect(jdbcUrl(), user(), appPassword);
+    }
+
+    @Override
+    public Connection connectAsSuperuser() throws SQLException {
+        return Jdbc.connect(jdbcUrl(), PostgresTemplate.SUPERUSER, superuserPassword);
+    }
+
+    @Override
+    public synchronized void stop() {
+        if (isRunning()) {
+            // The image's STOPSIGNAL is SIGINT: a fast shutdown.
+            docker().stopContainerCmd(container.getContainerId()).withTimeout(60).exec();
+        }
+    }
+
+    @Override
+    public synchronized void kill() {
+        if (isRunning()) {
+            docker().killContainerCmd(container.getContainerId()).withSignal("SIGQUIT").exec();
+            awaitStopped();
+        }
+    }
+
+    @Override
+    public synchronized void start() {
+        if (isRunning()) {
+            return;
+        }
+        docker().startContainerCmd(container.getContainerId()).exec();
+        awaitAcceptingConnections();
+    }
+
+    @Override
+    public boolean isRunning() {
+        Boolean running = docker().inspectContainerCmd(container.getContainerId()).exec().getState().getRunning();
+        return Boolean.TRUE.equals(running);
+    }
+
+    @Override
+    public boolean isStandby() {
+        return standby;
+    }
+
+    /** Polls until a superuser query works (the container's log wait strategy only applies to its first start). */
+    void awaitAcceptingConnections() {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        SQLException last = null;
+        while (System.nanoTime() < deadline) {
+            if (!isRunning()) {
+                throw new PostgresTestkitException(name + " exited during startup. Last log lines:\n" + logTail());
+            }
+            try (Connection connection = connectAsSuperuser(); Statement statement = connection.createStatement()) {
+                statement.execute("SELECT 1");
+                return;
+            } catch (SQLException e) {
+                last = e;
+            }
+            sleep(100);
+        }
+        throw new PostgresTestkitException(name + " did not accept connections within " + START_TIMEOUT + " (" + last
+                + "). Last log lines:\n" + logTail());
+    }
+
+    private void awaitStopped() {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (isRunning()) {
+            if (System.nanoTime() > deadline) {
+                throw new PostgresTestkitException(name + " did not stop within " + START_TIMEOUT);
+            }
+            sleep(50);
+        }
+    }
+
+    private String logTail() {
+        String logs = container.getLogs();
+        String[] lines = logs.split("\\R");
+        return String.join("\n", java.util.Arrays.asList(lines).subList(Math.max(0, lines.length - 30), lines.length));
+    }
+
+    private DockerClient docker() {
+        return container.getDockerClient();
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PostgresTestkitException("Interrupted", e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "PostgresServer[" + name + " container port " + hostPort + (standby ? " standby" : " primary") + "]";
+    }
+}
