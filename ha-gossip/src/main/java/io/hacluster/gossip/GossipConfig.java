@@ -40,6 +40,11 @@ import java.util.Objects;
  *                                address; {@link Duration#ZERO} means never (memberlist default)
  * @param handoffQueueDepth       inbound packets waiting for the state machine beyond which new
  *                                ones are dropped (counted)
+ * @param reconnectInterval       how often to try a push/pull with one failed (dead, not left) node,
+ *                                so that the two sides of a healed partition find each other again;
+ *                                {@link Duration#ZERO} disables. Not in memberlist: this is serf's
+ *                                reconnect (same default, 30 s), which memberlist leaves to its user
+ * @param reconnectTimeout        failed nodes are no longer tried after this long (serf: 24 h)
  */
 public record GossipConfig(
         String name,
@@ -69,7 +74,9 @@ public record GossipConfig(
         boolean enableCompression,
         int udpBufferSize,
         Duration deadNodeReclaimTime,
-        int handoffQueueDepth) {
+        int handoffQueueDepth,
+        Duration reconnectInterval,
+        Duration reconnectTimeout) {
 
     /** memberlist's {@code MetaMaxSize}: node metadata is at most 512 bytes. */
     public static final int META_MAX_SIZE = 512;
@@ -109,6 +116,11 @@ public record GossipConfig(
         requirePositive("gossipInterval", gossipInterval);
         Objects.requireNonNull(gossipToTheDeadTime, "gossipToTheDeadTime");
         Objects.requireNonNull(deadNodeReclaimTime, "deadNodeReclaimTime");
+        Objects.requireNonNull(reconnectInterval, "reconnectInterval");
+        Objects.requireNonNull(reconnectTimeout, "reconnectTimeout");
+        if (reconnectInterval.isNegative() || reconnectTimeout.isNegative()) {
+            throw new IllegalArgumentException("reconnect durations must not be negative");
+        }
         if (probeTimeout.compareTo(probeInterval) > 0) {
             throw new IllegalArgumentException("probeTimeout must not exceed probeInterval");
         }
@@ -218,6 +230,8 @@ public record GossipConfig(
         private int udpBufferSize = 1400;
         private Duration deadNodeReclaimTime = Duration.ZERO;
         private int handoffQueueDepth = 1024;
+        private Duration reconnectInterval = Duration.ofSeconds(30);
+        private Duration reconnectTimeout = Duration.ofHours(24);
 
         private Builder(String name) {
             this.name = name;
@@ -235,6 +249,7 @@ public record GossipConfig(
             gossipNodes = c.gossipNodes; gossipInterval = c.gossipInterval; gossipToTheDeadTime = c.gossipToTheDeadTime;
             enableCompression = c.enableCompression; udpBufferSize = c.udpBufferSize;
             deadNodeReclaimTime = c.deadNodeReclaimTime; handoffQueueDepth = c.handoffQueueDepth;
+            reconnectInterval = c.reconnectInterval; reconnectTimeout = c.reconnectTimeout;
         }
 
         public Builder name(String v) { name = v; return this; }
@@ -266,6 +281,8 @@ public record GossipConfig(
         public Builder udpBufferSize(int v) { udpBufferSize = v; return this; }
         public Builder deadNodeReclaimTime(Duration v) { deadNodeReclaimTime = v; return this; }
         public Builder handoffQueueDepth(int v) { handoffQueueDepth = v; return this; }
+        public Builder reconnectInterval(Duration v) { reconnectInterval = v; return this; }
+        public Builder reconnectTimeout(Duration v) { reconnectTimeout = v; return this; }
 
         /** Validates and builds. */
         public GossipConfig build() {
@@ -274,7 +291,8 @@ public record GossipConfig(
                     delegateProtocolVersion, tcpTimeout, indirectChecks, retransmitMult, suspicionMult,
                     suspicionMaxTimeoutMult, pushPullInterval, probeInterval, probeTimeout, disableTcpPings,
                     awarenessMaxMultiplier, gossipNodes, gossipInterval, gossipToTheDeadTime,
-                    enableCompression, udpBufferSize, deadNodeReclaimTime, handoffQueueDepth);
+                    enableCompression, udpBufferSize, deadNodeReclaimTime, handoffQueueDepth,
+                    reconnectInterval, reconnectTimeout);
         }
     }
 }

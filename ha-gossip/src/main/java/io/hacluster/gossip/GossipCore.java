@@ -65,6 +65,12 @@ final class GossipCore implements Transport.Inbound {
     private long incarnation;
     private Probe probe;
     private Scheduler.Cancellable pushPullTimer;
+    /** Failed (not left) nodes to retry, oldest first: name -> address and time of failure. */
+    private final Map<String, FailedNode> failed = new java.util.LinkedHashMap<>();
+    private static final int MAX_FAILED_TRACKED = 1024;
+
+    private record FailedNode(InetSocketAddress address, long sinceNanos) {
+    }
     private boolean pendingProbeTick;
     private boolean leaving;
     private volatile boolean shutdown;
@@ -129,6 +135,41 @@ final class GossipCore implements Transport.Inbound {
         }
         long stagger = (long) (random.nextDouble() * config.pushPullInterval().toNanos());
         pushPullTimer = scheduler.schedule(Duration.ofNanos(stagger), this::pushPullTick);
+        if (!config.reconnectInterval().isZero()) {
+            startTicker(config.reconnectInterval(), this::reconnect);
+        }
+    }
+
+    /**
+     * serf's reconnect: with probability failed/alive, push/pull with one random failed node.
+     * Without it, the two sides of a partition that outlasted failure detection never merge,
+     * because memberlist only probes and syncs with nodes it believes alive.
+     */
+    private void reconnect() {
+        long now = scheduler.nanoTime();
+        failed.values().removeIf(f -> now - f.sinceNanos > config.reconnectTimeout().toNanos());
+        if (failed.isEmpty()) {
+            return;
+        }
+        int alive = numLiveMembersLocal();
+        double prob = (double) failed.size() / Math.max(1, alive);
+        if (random.nextDouble() > prob) {
+            return;
+        }
+        List<Map.Entry<String, FailedNode>> entries = new ArrayList<>(failed.entrySet());
+        Map.Entry<String, FailedNode> pick = entries.get(random.nextInt(entries.size()));
+        log.debug("{}: attempting reconnect to failed node {}", name, pick.getKey());
+        pushPullNode(pick.getValue().address(), true).exceptionally(e -> null);
+    }
+
+    private int numLiveMembersLocal() {
+        int n = 0;
+        for (NodeState s : nodes) {
+            if (!s.isGone()) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** memberlist's triggerFunc: a random stagger, then a fixed-rate ticker. */
@@ -794,6 +835,7 @@ final class GossipCore implements Transport.Inbound {
             state.incarnation = inc;
             state.meta = meta;
             state.setAddress(a.addr(), a.port());
+            failed.remove(state.name);
             if (state.state != MemberState.ALIVE) {
                 state.state = MemberState.ALIVE;
                 state.stateChangeNanos = scheduler.nanoTime();
@@ -884,6 +926,15 @@ final class GossipCore implements Transport.Inbound {
         }
         state.incarnation = inc;
         state.state = d.node().equals(d.from()) ? MemberState.LEFT : MemberState.DEAD;
+        if (state.state == MemberState.DEAD && !state.name.equals(name) && state.socketAddress() != null) {
+            failed.remove(state.name);
+            failed.put(state.name, new FailedNode(state.socketAddress(), scheduler.nanoTime()));
+            if (failed.size() > MAX_FAILED_TRACKED) {
+                failed.remove(failed.keySet().iterator().next());
+            }
+        } else {
+            failed.remove(state.name);
+        }
         state.stateChangeNanos = scheduler.nanoTime();
         publish(state);
         notifyMembership(MembershipListener::onLeave, state);
