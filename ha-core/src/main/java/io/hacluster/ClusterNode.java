@@ -1,0 +1,693 @@
+package io.hacluster;
+
+import io.hacluster.config.ClusterSettings;
+import io.hacluster.config.HaConfig;
+import io.hacluster.config.SqlSettings;
+import io.hacluster.db.DatabaseRouter;
+import io.hacluster.discovery.ClusterDiscoveryService;
+import io.hacluster.discovery.ConnectionSource;
+import io.hacluster.discovery.DiscoveryRow;
+import io.hacluster.discovery.DiscoverySettings;
+import io.hacluster.gossip.GossipConfig;
+import io.hacluster.gossip.Member;
+import io.hacluster.gossip.MemberState;
+import io.hacluster.gossip.Memberlist;
+import io.hacluster.gossip.MembershipListener;
+import io.hacluster.gossip.netty.NettyTransport;
+import io.hacluster.gossip.netty.NettyTransportConfig;
+import io.hacluster.health.HealthServer;
+import io.hacluster.health.HealthSource;
+import io.hacluster.identity.AdvertisedHost;
+import io.hacluster.identity.NodeId;
+import io.hacluster.identity.NodeMeta;
+import io.hacluster.messaging.Messenger;
+import io.hacluster.messaging.MessengerConfig;
+import io.hacluster.messaging.NodeReply;
+import io.hacluster.messaging.StreamFaults;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One node of an HA cluster, embedded in an application server: what Mattermost's
+ * {@code ClusterInterface} gives a Mattermost server.
+ *
+ * <p>{@link #start()} brings up, in order: the database router (when SqlSettings has a
+ * DataSource), the messenger on the StreamingPort, gossip on the GossipPort (with this node's
+ * id, version, schema version, config hash, host and streaming port in its node meta), the
+ * health endpoint (when HealthPort &gt; 0), and discovery: it registers in the master's
+ * {@code ClusterDiscovery} table and joins the fresh rows of its cluster plus the static
+ * {@code Seeds}. From then on gossip's view of each peer (alive, suspect, dead, left) drives
+ * the messenger, and {@link #clusterInfos()} shows every node GREEN or RED.
+ *
+ * <p>{@link #close()} answers 503 on the health endpoint (for {@code healthDrain}), deletes the
+ * discovery row, leaves gossip gracefully and stops everything; it is idempotent.
+ *
+ * <p>Threads: besides those of gossip ({@code ha-<id>-gossip...}), the messenger
+ * ({@code ha-<id>-stream-io-N}, {@code ha-<id>-handler-N}, ...), the router and the health
+ * endpoint ({@code ha-<id>-health}), the node runs {@code ha-<id>-cluster} (membership
+ * reconciliation, seed retries) and {@code ha-<id>-discovery}. All are daemons and stop in
+ * {@link #close()}.
+ */
+public final class ClusterNode implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
+    /** How often gossip's view is compared with the messenger's, to catch suspicion. */
+    private static final Duration RECONCILE_PERIOD = Duration.ofMillis(200);
+
+    private final ClusterNodeBuilder options;
+    private final HaConfig config;
+    private final ClusterSettings settings;
+
+    private final Object lifecycle = new Object();
+    private volatile LifecycleState state = LifecycleState.NEW;
+
+    private String id;
+    private String host;
+    private volatile NodeMeta meta;
+    private DatabaseRouter router;
+    private volatile Messenger messenger;
+    private GossipBestEffortChannel bestEffort;
+    private volatile Memberlist memberlist;
+    private HealthServer health;
+    private ClusterDiscoveryService discovery;
+    private ScheduledThreadPoolExecutor clusterThread;
+    private MembershipSync membershipSync;
+    private List<InetSocketAddress> staticSeeds = List.of();
+    /** Handlers registered before start, handed to the messenger when it is created. */
+    private final Map<String, MessageHandler> earlyHandlers = new LinkedHashMap<>();
+
+    ClusterNode(ClusterNodeBuilder options, HaConfig config) {
+        this.options = options;
+        this.config = config;
+        this.settings = config.clusterSettings();
+    }
+
+    /** A builder; see {@link ClusterNodeBuilder}. */
+    public static ClusterNodeBuilder builder() {
+        return new ClusterNodeBuilder();
+    }
+
+    /** Shortcut for {@code builder().configFile(file, environment).build()}. */
+    public static ClusterNode fromConfigFile(Path file, Map<String, String> environment) {
+        return builder().configFile(file, environment).build();
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /**
+     * Starts the node and joins the cluster. Returns once the node is a member (possibly alone:
+     * a failed initial join is logged, and discovery keeps trying).
+     *
+     * @throws ClusterStartException when a port cannot be bound, the database or the discovery
+     *     table cannot be reached, or the advertised host cannot be resolved; everything opened is
+     *     closed again and the node is CLOSED
+     * @throws IllegalStateException when already started or closed
+     */
+    public void start() {
+        synchronized (lifecycle) {
+            if (state != LifecycleState.NEW) {
+                throw new IllegalStateException("node is " + state + "; a node starts once");
+            }
+            state = LifecycleState.STARTING;
+            try {
+                doStart();
+                state = LifecycleState.RUNNING;
+            } catch (RuntimeException e) {
+                LOG.warn("node {} failed to start: {}", id, e.getMessage());
+                stopAll();
+                state = LifecycleState.CLOSED;
+                throw e instanceof ClusterStartException ? e
+                        : new ClusterStartException("node failed to start: " + e.getMessage(), e);
+            }
+        }
+        LOG.info("node {} started: gossip {}, streaming {}, {} members", id, memberlist.advertiseAddress(),
+                messenger.localAddress(), memberlist.numMembers());
+    }
+
+    private void doStart() {
+        id = settings.nodeIdFile().isBlank() ? NodeId.generate() : NodeId.loadOrCreate(Path.of(settings.nodeIdFile()));
+        host = AdvertisedHost.resolve(settings.overrideHostname(), settings.useIpAddress(),
+                settings.advertiseAddress(), settings.networkInterface(), options.hostEnvironment);
+        InetAddress advertisedIp = resolve(host);
+        String bindHost = settings.bindAddress().isBlank() ? "0.0.0.0" : settings.bindAddress();
+        staticSeeds = settings.seeds().isEmpty() ? List.of() : settings.seedAddresses();
+
+        SqlSettings sql = config.sqlSettings();
+        if (!sql.dataSource().isBlank()) {
+            try {
+                router = DatabaseRouter.start(RouterSettingsMapper.map(sql, id));
+            } catch (java.sql.SQLException e) {
+                throw new ClusterStartException("cannot start the database router (SQLState " + e.getSQLState()
+                        + "): " + e.getMessage(), e);
+            }
+        }
+
+        clusterThread = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "ha-" + id + "-cluster");
+            t.setDaemon(true);
+            return t;
+        });
+        clusterThread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+
+        GossipConfig gossipConfig = options.gossipTuning.apply(GossipConfig
+                .preset(settings.gossipPreset().isBlank() ? "lan" : settings.gossipPreset(), id).toBuilder()
+                .bindHost(bindHost)
+                .bindPort(settings.gossipPort())
+                .advertiseHost(advertisedIp.getHostAddress())
+                .advertisePort(settings.gossipPort())
+                .enableCompression(settings.enableGossipCompression()))
+                .build();
+
+        bestEffort = new GossipBestEffortChannel(gossipConfig.udpBufferSize());
+        MessengerConfig messengerConfig = options.messagingTuning.apply(MessengerConfig.builder(id, settings.clusterName())
+                .bindAddress(new InetSocketAddress(bindHost, settings.streamingPort()))
+                .maxFrameSize(settings.maxMessageSizeBytes())
+                .compressionEnabled(settings.enableGossipCompression())
+                .maxPendingPerPeer(settings.peerQueueSize()))
+                .build();
+        Messenger created = new Messenger(messengerConfig, bestEffort);
+        synchronized (earlyHandlers) {
+            earlyHandlers.forEach(created::registerHandler);
+            earlyHandlers.clear();
+            messenger = created;
+        }
+        InetSocketAddress streaming = messenger.start();
+        membershipSync = new MembershipSync(id, messenger);
+
+        meta = new NodeMeta(settings.clusterName(), id, options.version, options.schemaVersion, config.hash(),
+                host, streaming.getPort());
+        byte[] metaBytes = meta.encode();  // fails clearly before any gossip when it is too large
+
+        NettyTransport transport = NettyTransport.bind(NettyTransportConfig
+                .of(id, new InetSocketAddress(bindHost, settings.gossipPort()))
+                .withAdvertiseAddress(new InetSocketAddress(advertisedIp, settings.gossipPort())));
+        try {
+            memberlist = Memberlist.builder(gossipConfig)
+                    .transport(transport)
+                    .metadataProvider(limit -> metaBytes)
+                    .aliveFilter(this::acceptMember)
+                    .membershipListener(new MembershipListener() {
+                        @Override
+                        public void onJoin(Member member) {
+                            scheduleReconcile();
+                        }
+
+                        @Override
+                        public void onLeave(Member member) {
+                            scheduleReconcile();
+                        }
+
+                        @Override
+                        public void onUpdate(Member member) {
+                            scheduleReconcile();
+                        }
+                    })
+                    .messageListener(payload -> messenger.receiveBestEffort(payload))
+                    .build();
+        } catch (RuntimeException e) {
+            transport.close();
+            throw e;
+        }
+        bestEffort.attach(memberlist);
+        clusterThread.scheduleWithFixedDelay(this::reconcile, RECONCILE_PERIOD.toMillis(),
+                RECONCILE_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
+
+        if (settings.healthPort() > 0) {
+            health = new HealthServer(new InetSocketAddress(bindHost, settings.healthPort()), healthSource(),
+                    "ha-" + id + "-health");
+            health.start();
+        }
+
+        List<InetSocketAddress> seeds = new ArrayList<>(staticSeeds);
+        ConnectionSource discoveryDb = options.discoveryConnections != null ? options.discoveryConnections
+                : router != null ? router::master : null;
+        if (discoveryDb != null) {
+            discovery = new ClusterDiscoveryService(discoveryDb, new DiscoverySettings(options.discoveryType,
+                    settings.clusterName(), host, settings.gossipPort(), streaming.getPort(),
+                    Duration.ofSeconds(settings.discoveryIntervalSeconds()),
+                    Duration.ofSeconds(settings.discoveryOfflineAfterSeconds())),
+                    id, System::currentTimeMillis, this::onDiscoveryRows, "ha-" + id + "-discovery");
+            try {
+                for (DiscoveryRow row : discovery.start()) {
+                    seeds.add(InetSocketAddress.createUnresolved(row.hostname(), row.gossipPort()));
+                }
+            } catch (java.sql.SQLException e) {
+                throw new ClusterStartException("cannot register in the ClusterDiscovery table (SQLState "
+                        + e.getSQLState() + "): " + e.getMessage(), e);
+            }
+        }
+        if (!staticSeeds.isEmpty()) {
+            long every = settings.discoveryIntervalSeconds() * 1000L;
+            clusterThread.scheduleWithFixedDelay(this::retryStaticSeedsWhenAlone, every, every, TimeUnit.MILLISECONDS);
+        }
+        joinAndWait(seeds);
+    }
+
+    private static InetAddress resolve(String host) {
+        try {
+            return InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw new ClusterStartException("the advertised host '" + host + "' does not resolve", e);
+        }
+    }
+
+    /** Joins {@code seeds} and waits up to the join timeout; failure is logged, not fatal. */
+    private void joinAndWait(Collection<InetSocketAddress> seeds) {
+        List<InetSocketAddress> resolved = resolveSeeds(seeds);
+        if (resolved.isEmpty()) {
+            LOG.info("node {} has no seeds: it starts a cluster of its own", id);
+            return;
+        }
+        try {
+            int answered = memberlist.join(resolved).get(options.joinTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            LOG.info("node {} joined through {} of {} seeds", id, answered, resolved.size());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ClusterStartException("interrupted while joining", e);
+        } catch (Exception e) {
+            LOG.warn("node {} could not join any of {} seeds yet ({}); discovery keeps trying", id, resolved.size(),
+                    e.getCause() != null ? e.getCause().getMessage() : e.toString());
+        }
+    }
+
+    private List<InetSocketAddress> resolveSeeds(Collection<InetSocketAddress> seeds) {
+        InetSocketAddress self = memberlist.advertiseAddress();
+        Set<InetSocketAddress> out = new LinkedHashSet<>();
+        for (InetSocketAddress seed : seeds) {
+            InetSocketAddress r = seed.isUnresolved() ? new InetSocketAddress(seed.getHostString(), seed.getPort()) : seed;
+            if (r.isUnresolved()) {
+                LOG.warn("seed {}:{} does not resolve; skipped", seed.getHostString(), seed.getPort());
+            } else if (!r.equals(self)) {
+                out.add(r);
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    /** Discovery thread: join the fresh rows that gossip does not know as live members. */
+    private void onDiscoveryRows(List<DiscoveryRow> rows) {
+        Memberlist ml = memberlist;
+        if (ml == null || state != LifecycleState.RUNNING) {
+            return;
+        }
+        List<InetSocketAddress> unknown = new ArrayList<>();
+        for (DiscoveryRow row : rows) {
+            Member m = ml.member(row.id());
+            if (m == null || m.state().isGone()) {
+                unknown.add(InetSocketAddress.createUnresolved(row.hostname(), row.gossipPort()));
+            }
+        }
+        List<InetSocketAddress> resolved = resolveSeeds(unknown);
+        if (!resolved.isEmpty()) {
+            ml.join(resolved).whenComplete((n, e) -> {
+                if (e != null) {
+                    LOG.debug("node {} could not join discovered peers {}: {}", id, resolved, e.toString());
+                }
+            });
+        }
+    }
+
+    private void retryStaticSeedsWhenAlone() {
+        Memberlist ml = memberlist;
+        if (ml == null || state != LifecycleState.RUNNING || ml.numMembers() > 1) {
+            return;
+        }
+        List<InetSocketAddress> resolved = resolveSeeds(staticSeeds);
+        if (!resolved.isEmpty()) {
+            ml.join(resolved).whenComplete((n, e) -> {
+                if (e != null) {
+                    LOG.debug("node {} is alone and could not rejoin static seeds: {}", id, e.toString());
+                }
+            });
+        }
+    }
+
+    /** Gossip thread: keep other clusters' nodes and non-ha-cluster peers out of the view. */
+    private boolean acceptMember(Member candidate) {
+        byte[] bytes = candidate.meta();
+        if (!NodeMeta.isNodeMeta(bytes)) {
+            return false;
+        }
+        try {
+            return NodeMeta.decode(bytes).clusterName().equals(settings.clusterName());
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private void scheduleReconcile() {
+        ScheduledThreadPoolExecutor t = clusterThread;
+        if (t == null) {
+            return;
+        }
+        try {
+            t.execute(this::reconcile);
+        } catch (RejectedExecutionException closing) {
+            // the node is closing; the messenger is being closed too
+        }
+    }
+
+    private void reconcile() {
+        Memberlist ml = memberlist;
+        if (ml == null) {
+            return;
+        }
+        try {
+            membershipSync.reconcile(ml.members());
+        } catch (RuntimeException e) {
+            LOG.warn("node {}: membership reconciliation failed", id, e);
+        }
+    }
+
+    /**
+     * Leaves the cluster and stops everything. The health endpoint answers 503 from the first
+     * moment (for {@code healthDrain} before anything else happens); the discovery row is
+     * deleted; gossip broadcasts a graceful leave (bounded by {@code leaveTimeout}); the
+     * messenger fails what is still pending with a clear exception. Idempotent; never throws.
+     */
+    @Override
+    public void close() {
+        synchronized (lifecycle) {
+            if (state == LifecycleState.CLOSED || state == LifecycleState.CLOSING) {
+                return;
+            }
+            if (state == LifecycleState.NEW) {
+                state = LifecycleState.CLOSED;
+                return;
+            }
+            state = LifecycleState.CLOSING;
+        }
+        if (!options.healthDrain.isZero() && health != null) {
+            try {
+                Thread.sleep(options.healthDrain.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (lifecycle) {
+            stopAll();
+            state = LifecycleState.CLOSED;
+        }
+        LOG.info("node {} closed", id);
+    }
+
+    private void stopAll() {
+        if (discovery != null) {
+            quietly("discovery", discovery::close);
+        }
+        Memberlist ml = memberlist;
+        if (ml != null) {
+            quietly("gossip leave", () -> ml.leave(options.leaveTimeout)
+                    .get(options.leaveTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS));
+            quietly("gossip", ml::shutdown);
+        }
+        if (clusterThread != null) {
+            clusterThread.shutdownNow();
+        }
+        if (messenger != null) {
+            quietly("messenger", messenger::close);
+        }
+        if (health != null) {
+            quietly("health endpoint", health::close);
+        }
+        if (router != null) {
+            quietly("database router", router::close);
+        }
+        if (clusterThread != null) {
+            quietly("cluster thread", () -> clusterThread.awaitTermination(5, TimeUnit.SECONDS));
+        }
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private void quietly(String what, Step step) {
+        try {
+            step.run();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.warn("node {}: stopping {} failed: {}", id, what, e.toString());
+        }
+    }
+
+    // ---------------------------------------------------------------- identity and status
+
+    /** This node's 26-character id; null before {@link #start()}. */
+    public String id() {
+        return id;
+    }
+
+    /** Lifecycle state. */
+    public LifecycleState state() {
+        return state;
+    }
+
+    /** The advertised host (OverrideHostname, AdvertiseAddress, interface address or host name). */
+    public String hostname() {
+        return host;
+    }
+
+    /** Where peers reach this node's gossip. */
+    public InetSocketAddress gossipAddress() {
+        return running().advertiseAddress();
+    }
+
+    /** The bound StreamingPort address. */
+    public InetSocketAddress streamingAddress() {
+        running();
+        return messenger.localAddress();
+    }
+
+    /** The health endpoint's bound address, when HealthPort &gt; 0. */
+    public Optional<InetSocketAddress> healthAddress() {
+        return Optional.ofNullable(health).map(HealthServer::address);
+    }
+
+    /** Every gossip member this node knows, itself included, sorted by id. */
+    public List<ClusterMember> members() {
+        Memberlist ml = running();
+        return ml.members().stream()
+                .map(m -> new ClusterMember(m.name(), m.address(), m.state(), m.name().equals(id)))
+                .sorted(java.util.Comparator.comparing(ClusterMember::id))
+                .toList();
+    }
+
+    /**
+     * Every node of the cluster with its status (Mattermost's {@code GetClusterInfos}), sorted
+     * by id: alive and suspect nodes, and dead ones until gossip forgets them (RED,
+     * UNREACHABLE); nodes that left gracefully are not listed.
+     */
+    public List<ClusterInfo> clusterInfos() {
+        Memberlist ml = running();
+        List<PeerView> views = new ArrayList<>();
+        for (Member m : ml.members()) {
+            if (m.state() == MemberState.LEFT) {
+                continue;
+            }
+            byte[] bytes = m.name().equals(id) ? meta.encode() : m.meta();
+            NodeMeta decoded;
+            try {
+                decoded = NodeMeta.decode(bytes);
+            } catch (IllegalArgumentException e) {
+                continue;  // not one of ours; the alive filter normally keeps such members out
+            }
+            views.add(new PeerView(decoded, m.address().getAddress().getHostAddress(),
+                    m.name().equals(id) || m.state() == MemberState.ALIVE));
+        }
+        return ClusterStatusEvaluator.evaluate(views);
+    }
+
+    /** This node's own entry of {@link #clusterInfos()} (Mattermost's {@code GetMyClusterInfo}). */
+    public ClusterInfo localInfo() {
+        return clusterInfos().stream().filter(i -> i.id().equals(id)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("local node missing from its own view"));
+    }
+
+    /** Lifeguard's health score: 0 is healthy, higher is worse (Mattermost's {@code HealthScore()}). */
+    public int healthScore() {
+        return running().healthScore();
+    }
+
+    /** This node's health; safe in any state. */
+    public NodeHealth health() {
+        LifecycleState s = state;
+        Memberlist ml = memberlist;
+        if (s != LifecycleState.RUNNING || ml == null) {
+            return new NodeHealth(s, false, -1, 0, 0, 0);
+        }
+        List<Member> all = ml.members();
+        int alive = (int) all.stream().filter(m -> m.state() == MemberState.ALIVE).count();
+        int suspect = (int) all.stream().filter(m -> m.state() == MemberState.SUSPECT).count();
+        int red = (int) clusterInfos().stream().filter(i -> i.status() == NodeStatus.RED).count();
+        return new NodeHealth(s, true, ml.healthScore(), alive, suspect, red);
+    }
+
+    /**
+     * This node seen by a health endpoint: healthy while RUNNING. Hand it to a
+     * {@link HealthServer} the application runs itself to keep answering 503 after close.
+     */
+    public HealthSource healthSource() {
+        return new HealthSource() {
+            @Override
+            public boolean healthy() {
+                return state == LifecycleState.RUNNING;
+            }
+
+            @Override
+            public Object clusterStatus() {
+                Map<String, Object> status = new LinkedHashMap<>();
+                status.put("id", id);
+                status.put("state", state);
+                if (state == LifecycleState.RUNNING) {
+                    status.put("healthScore", memberlist.healthScore());
+                    status.put("clusterInfos", clusterInfos());
+                    status.put("members", members().stream().map(m -> Map.of(
+                            "id", m.id(),
+                            "address", m.gossipAddress().getAddress().getHostAddress() + ":" + m.gossipAddress().getPort(),
+                            "state", m.state().name(),
+                            "local", m.local())).collect(Collectors.toList()));
+                }
+                return status;
+            }
+        };
+    }
+
+    /** The database router, when SqlSettings has a DataSource. */
+    public Optional<DatabaseRouter> database() {
+        return Optional.ofNullable(router);
+    }
+
+    // ---------------------------------------------------------------- configuration changes
+
+    /**
+     * Announces a new config hash to the cluster (after this node's configuration changed): the
+     * node meta is re-advertised, and nodes whose hash differs from the cluster's show RED with
+     * CONFIG_HASH_MISMATCH on every node until they agree again.
+     *
+     * @return completes once gossip has sent the update its full number of times
+     */
+    public CompletableFuture<Void> announceConfigHash(String configHash) {
+        Memberlist ml = running();
+        NodeMeta updated;
+        synchronized (lifecycle) {
+            updated = meta.withConfigHash(configHash);
+            byte[] bytes = updated.encode();
+            meta = updated;
+            return ml.updateMeta(bytes, Duration.ofSeconds(10));
+        }
+    }
+
+    /** {@link #announceConfigHash} with the hash of {@code newConfig}. */
+    public CompletableFuture<Void> configChanged(HaConfig newConfig) {
+        return announceConfigHash(newConfig.hash());
+    }
+
+    /** The config hash this node currently advertises. */
+    public String configHash() {
+        return meta == null ? config.hash() : meta.configHash();
+    }
+
+    // ---------------------------------------------------------------- messaging
+
+    /**
+     * Registers the handler for {@code event}; a later registration replaces an earlier one.
+     * Handlers may be registered before {@link #start()}, so no message finds its event
+     * unhandled right after joining (Mattermost registers its handlers before it joins too).
+     */
+    public void registerHandler(String event, MessageHandler handler) {
+        java.util.Objects.requireNonNull(event, "event");
+        java.util.Objects.requireNonNull(handler, "handler");
+        synchronized (earlyHandlers) {
+            if (messenger == null) {
+                earlyHandlers.put(event, handler);
+                return;
+            }
+        }
+        messenger.registerHandler(event, handler);
+    }
+
+    /** Removes the handler for {@code event}, if any. */
+    public void unregisterHandler(String event) {
+        synchronized (earlyHandlers) {
+            if (messenger == null) {
+                earlyHandlers.remove(event);
+                return;
+            }
+        }
+        messenger.unregisterHandler(event);
+    }
+
+    /** Broadcasts to every other node (Mattermost's {@code SendClusterMessage}); see {@link Messenger#send}. */
+    public CompletableFuture<Void> send(ClusterMessage message) {
+        return requireMessenger().send(message);
+    }
+
+    /** Sends to one node (Mattermost's {@code SendClusterMessageToNode}); see {@link Messenger#sendTo}. */
+    public CompletableFuture<Void> sendTo(String nodeId, ClusterMessage message) {
+        return requireMessenger().sendTo(nodeId, message);
+    }
+
+    /** Asks one node and returns its reply; see {@link Messenger#request}. */
+    public CompletableFuture<byte[]> request(String nodeId, String event, byte[] data, Duration timeout) {
+        return requireMessenger().request(nodeId, event, data, timeout);
+    }
+
+    /**
+     * Asks every live node, this one included, and collects each reply or error by node id; a
+     * node that dies or stays silent yields an error entry after at most {@code timeout}.
+     */
+    public CompletableFuture<Map<String, NodeReply>> gather(String event, byte[] data, Duration timeout) {
+        return requireMessenger().gather(event, data, timeout, true);
+    }
+
+    /** Fault injection on this node's streaming connections, for tests and drills. */
+    public StreamFaults streamFaults() {
+        return requireMessenger().faults();
+    }
+
+    /** The messenger, for statistics and advanced use. */
+    public Messenger messenger() {
+        return requireMessenger();
+    }
+
+    private Messenger requireMessenger() {
+        Messenger m = messenger;
+        if (m == null) {
+            throw new IllegalStateException("node is " + state + "; start it first");
+        }
+        return m;
+    }
+
+    private Memberlist running() {
+        Memberlist ml = memberlist;
+        if (ml == null) {
+            throw new IllegalStateException("node is " + state + "; start it first");
+        }
+        return ml;
+    }
+
+    @Override
+    public String toString() {
+        return "ClusterNode[" + id + " " + state + " cluster=" + settings.clusterName() + "]";
+    }
+}

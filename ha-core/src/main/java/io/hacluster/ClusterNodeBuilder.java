@@ -1,0 +1,183 @@
+package io.hacluster;
+
+import io.hacluster.config.ClusterSettings;
+import io.hacluster.config.HaConfig;
+import io.hacluster.config.SqlSettings;
+import io.hacluster.discovery.ConnectionSource;
+import io.hacluster.discovery.DiscoverySettings;
+import io.hacluster.gossip.GossipConfig;
+import io.hacluster.identity.HostEnvironment;
+import io.hacluster.messaging.MessengerConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.UnaryOperator;
+
+/**
+ * Configures a {@link ClusterNode}. Give the configuration either as a file
+ * ({@link #configFile(Path, Map)}), as a loaded {@link HaConfig}, or as
+ * {@link #clusterSettings(ClusterSettings)} plus optional {@link #sqlSettings(SqlSettings)};
+ * everything else has a default.
+ *
+ * <pre>{@code
+ * ClusterNode node = ClusterNode.builder()
+ *         .configFile(Path.of("config.json"), System.getenv())
+ *         .version("10.5.1").schemaVersion("128")
+ *         .build();
+ * node.start();
+ * }</pre>
+ */
+public final class ClusterNodeBuilder {
+
+    HaConfig config;
+    ClusterSettings clusterSettings;
+    SqlSettings sqlSettings;
+    String version = "0.0.0";
+    String schemaVersion = "";
+    String discoveryType = DiscoverySettings.DEFAULT_TYPE;
+    ConnectionSource discoveryConnections;
+    HostEnvironment hostEnvironment = HostEnvironment.system();
+    UnaryOperator<GossipConfig.Builder> gossipTuning = UnaryOperator.identity();
+    UnaryOperator<MessengerConfig.Builder> messagingTuning = UnaryOperator.identity();
+    Duration healthDrain = Duration.ZERO;
+    Duration leaveTimeout = Duration.ofSeconds(5);
+    Duration joinTimeout = Duration.ofSeconds(15);
+
+    ClusterNodeBuilder() {
+    }
+
+    /** Loads {@code file} with {@code HA_<SECTION>_<FIELD>} overrides from {@code environment}. */
+    public ClusterNodeBuilder configFile(Path file, Map<String, String> environment) {
+        return config(HaConfig.load(file, environment));
+    }
+
+    /** A loaded configuration; its hash is the node's initial config hash. */
+    public ClusterNodeBuilder config(HaConfig config) {
+        this.config = Objects.requireNonNull(config);
+        this.clusterSettings = null;
+        this.sqlSettings = null;
+        return this;
+    }
+
+    /** Cluster settings, used instead of a configuration file. */
+    public ClusterNodeBuilder clusterSettings(ClusterSettings settings) {
+        this.clusterSettings = Objects.requireNonNull(settings);
+        this.config = null;
+        return this;
+    }
+
+    /**
+     * SQL settings; with a non-empty {@code DataSource} the node runs a
+     * {@link io.hacluster.db.DatabaseRouter} ({@link ClusterNode#database()}) and registers in
+     * the master's {@code ClusterDiscovery} table.
+     */
+    public ClusterNodeBuilder sqlSettings(SqlSettings settings) {
+        this.sqlSettings = Objects.requireNonNull(settings);
+        this.config = null;
+        return this;
+    }
+
+    /** The application version peers compare (same major.minor is compatible). Default 0.0.0. */
+    public ClusterNodeBuilder version(String version) {
+        this.version = Objects.requireNonNull(version);
+        return this;
+    }
+
+    /** The database schema version peers compare (must be equal). Default empty. */
+    public ClusterNodeBuilder schemaVersion(String schemaVersion) {
+        this.schemaVersion = Objects.requireNonNull(schemaVersion);
+        return this;
+    }
+
+    /** The discovery row Type; default Mattermost's {@code mattermost_app}. */
+    public ClusterNodeBuilder discoveryType(String type) {
+        this.discoveryType = Objects.requireNonNull(type);
+        return this;
+    }
+
+    /**
+     * Where the discovery table lives, when not in the database of SqlSettings (or when there
+     * are no SqlSettings). Without either, the node uses static seeds only.
+     */
+    public ClusterNodeBuilder discoveryConnections(ConnectionSource connections) {
+        this.discoveryConnections = Objects.requireNonNull(connections);
+        return this;
+    }
+
+    /** The interfaces and host name used to pick the advertised host; for tests. */
+    public ClusterNodeBuilder hostEnvironment(HostEnvironment environment) {
+        this.hostEnvironment = Objects.requireNonNull(environment);
+        return this;
+    }
+
+    /** Adjusts the gossip configuration after the preset and ClusterSettings are applied. */
+    public ClusterNodeBuilder gossipTuning(UnaryOperator<GossipConfig.Builder> tuning) {
+        this.gossipTuning = Objects.requireNonNull(tuning);
+        return this;
+    }
+
+    /** Adjusts the messenger configuration after ClusterSettings are applied. */
+    public ClusterNodeBuilder messagingTuning(UnaryOperator<MessengerConfig.Builder> tuning) {
+        this.messagingTuning = Objects.requireNonNull(tuning);
+        return this;
+    }
+
+    /**
+     * How long {@link ClusterNode#close()} keeps answering 503 on the health endpoint before it
+     * leaves, so a load balancer takes the node out of rotation first. Default zero.
+     */
+    public ClusterNodeBuilder healthDrain(Duration drain) {
+        if (drain.isNegative()) {
+            throw new IllegalArgumentException("healthDrain must not be negative");
+        }
+        this.healthDrain = drain;
+        return this;
+    }
+
+    /** Bound on the graceful leave broadcast in {@link ClusterNode#close()}. Default 5 s. */
+    public ClusterNodeBuilder leaveTimeout(Duration timeout) {
+        this.leaveTimeout = requirePositive(timeout, "leaveTimeout");
+        return this;
+    }
+
+    /** Bound on the initial join in {@link ClusterNode#start()}. Default 15 s. */
+    public ClusterNodeBuilder joinTimeout(Duration timeout) {
+        this.joinTimeout = requirePositive(timeout, "joinTimeout");
+        return this;
+    }
+
+    /**
+     * Validates the configuration and creates the node, not yet started.
+     *
+     * @throws io.hacluster.config.ConfigException listing every configuration problem
+     * @throws IllegalStateException when no configuration was given, cluster mode is off
+     *     ({@code Enable} false) or an unsupported option is on
+     */
+    public ClusterNode build() {
+        HaConfig effective = config;
+        if (effective == null) {
+            if (clusterSettings == null) {
+                throw new IllegalStateException("give configFile(...), config(...) or clusterSettings(...)");
+            }
+            effective = HaConfig.builder().clusterSettings(clusterSettings)
+                    .sqlSettings(sqlSettings == null ? SqlSettings.defaults() : sqlSettings).build();
+        }
+        ClusterSettings cluster = effective.clusterSettings();
+        if (!cluster.enable()) {
+            throw new IllegalStateException("ClusterSettings.Enable is false: this node is not meant to cluster");
+        }
+        if (cluster.enableExperimentalGossipEncryption()) {
+            throw new IllegalStateException("ClusterSettings.EnableExperimentalGossipEncryption is not supported "
+                    + "by ClusterNode yet; turn it off (gossip would otherwise run unencrypted against your intent)");
+        }
+        return new ClusterNode(this, effective);
+    }
+
+    private static Duration requirePositive(Duration d, String name) {
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive");
+        }
+        return d;
+    }
+}
