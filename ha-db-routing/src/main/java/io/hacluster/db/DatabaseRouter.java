@@ -476,6 +476,7 @@ public final class DatabaseRouter implements AutoCloseable {
 
     private void retire(Generation old, long drainTimeoutMillis) {
         old.retired = true;
+        old.topology.retired = true;
         old.ticks.cancel(false);
         old.topology.all().forEach(Server::softEvict);
         draining.add(old);
@@ -579,16 +580,22 @@ public final class DatabaseRouter implements AutoCloseable {
             Generation g = current;
             if (g != null) {
                 g.retired = true;
+                g.topology.retired = true;
                 g.ticks.cancel(false);
                 toClose.add(g);
             }
             toClose.addAll(draining);
             draining.clear();
         }
-        scheduler.shutdownNow();
+        // A running check is bounded by healthCheckTimeoutMillis; let it finish rather than
+        // interrupt the driver mid-read.
+        scheduler.shutdown();
         try {
-            scheduler.awaitTermination(5, TimeUnit.SECONDS);
+            if (!scheduler.awaitTermination(5, TimeUnit.SECONDS)) {
+                scheduler.shutdownNow();
+            }
         } catch (InterruptedException e) {
+            scheduler.shutdownNow();
             Thread.currentThread().interrupt();
         }
         for (Generation g : toClose) {

@@ -50,6 +50,11 @@ final class ReplicaMonitor {
         }
     }
 
+    /** Results that arrive after a reload or close (e.g. a check interrupted by shutdown) are dropped. */
+    private boolean stale() {
+        return topology.retired;
+    }
+
     /**
      * Checks the master's reachability and role on a fresh connection.
      *
@@ -62,6 +67,9 @@ final class ReplicaMonitor {
              Statement st = c.createStatement();
              ResultSet rs = st.executeQuery(MASTER_QUERY)) {
             rs.next();
+            if (stale()) {
+                return null;
+            }
             if (rs.getBoolean(1)) {
                 masterLsn = -1;
                 master.transition(ServerState.WRONG_ROLE, "the server is in recovery (a standby)", -1, -1);
@@ -73,6 +81,9 @@ final class ReplicaMonitor {
             return null;
         } catch (SQLException e) {
             masterLsn = -1;
+            if (stale()) {
+                return null;
+            }
             master.transition(ServerState.DOWN, SqlStates.describe(e), -1, -1);
             return e;
         }
@@ -92,10 +103,12 @@ final class ReplicaMonitor {
             long age = rs.getLong(3);
             replayAgeMillis = rs.wasNull() ? null : Math.max(0, age);
         } catch (SQLException e) {
-            replica.transition(ServerState.DOWN, SqlStates.describe(e), -1, -1);
+            if (!stale()) {
+                replica.transition(ServerState.DOWN, SqlStates.describe(e), -1, -1);
+            }
             return;
         }
-        if (replica.markedDownAtNanos() - started > 0) {
+        if (stale() || replica.markedDownAtNanos() - started > 0) {
             // A connection failed in use after this check began; let the next tick decide.
             return;
         }

@@ -34,7 +34,7 @@ final class Server {
     /** Highest replay position seen (monotonic while the server lives); -1 unknown. */
     private volatile long replayLsn = -1;
     /** When a connection failure last took this server out, so an older health result does not undo it. */
-    private volatile long markedDownAtNanos = Long.MIN_VALUE;
+    private volatile long markedDownAtNanos = System.nanoTime();
 
     Server(RouterSettings settings, ServerTier tier, Dsn dsn, Listener listener, RouterCounters counters,
            Runnable masterReadOnlyHook) {

@@ -18,6 +18,8 @@ final class Topology {
     final Server[] searchReplicas;
     private volatile Server[] replicaRotation = NONE;
     private volatile Server[] searchRotation = NONE;
+    /** Set when a reload or close replaced this topology: its checks stop changing state. */
+    volatile boolean retired;
 
     Topology(RouterSettings settings, Server master, List<Server> replicas, List<Server> searchReplicas) {
         this.settings = settings;
