@@ -1,5 +1,6 @@
 package io.hacluster.gossip.wire;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -8,7 +9,9 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 
@@ -93,6 +96,40 @@ class SerfInteropTest {
 
             assertThat(java.malformed).as("nothing serf sent was rejected").isEmpty();
             assertThat(serf.alive()).isTrue();
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void encryptedRingWorksThroughTheCipherSeam() throws Exception {
+        assumeTrue(SerfPeer.installed(), "the serf binary is not installed");
+        byte[] key = new byte[16];
+        new SecureRandom().nextBytes(key);
+        WireOptions encrypted = WireOptions.DEFAULT.withCipher(TestCiphers.aesGcm(key));
+        try (WirePeer java = new WirePeer("java1", "java".getBytes(StandardCharsets.UTF_8), encrypted);
+             SerfPeer serf = SerfPeer.start("serf1", freePort(), freePort(),
+                     "-encrypt", Base64.getEncoder().encodeToString(key))) {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> serf.cli("members").exit() == 0);
+
+            SerfPeer.CliResult join = serf.cli("join", "127.0.0.1:" + java.port());
+            assertThat(join.output()).as(serf.log()).contains("Successfully joined cluster by contacting 1 nodes");
+            assertThat(java.streamFirstBytes.peek()).as("encrypted stream").isEqualTo(10);
+            assertThat(java.pushPullsReceived.peek().nodes()).extracting(PushNodeState::name).contains("serf1");
+
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
+                    assertThat(memberJson(serf.cli("members", "-format", "json").output(), "java1"))
+                            .hasValueSatisfying(m -> assertThat(m).contains("\"status\": \"alive\"")));
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> java.pingsAcked.get() >= 3);
+
+            PushPull state = Codec.decodePushPull(java.exchange(new InetSocketAddress("127.0.0.1", serf.bindPort),
+                    Codec.encodePushPull(new PushPull(false, List.of(java.selfState()), new byte[0]))),
+                    WireLimits.DEFAULT);
+            assertThat(state.nodes()).extracting(PushNodeState::name).contains("serf1", "java1");
+            assertThat(serf.log()).doesNotContain("Suspect java1").doesNotContain("Decrypt packet failed")
+                    .doesNotContain("Failed to decrypt");
+            assertThat(java.malformed).isEmpty();
         }
     }
 
