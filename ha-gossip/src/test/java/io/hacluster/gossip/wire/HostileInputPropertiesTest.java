@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
  * generous time bound (a hang detector, not a speed assertion); and the bytes allocated while
  * handling one input stay bounded, which a decoder that trusted a hostile length would break.
  */
-class HostileInputProperties {
+class HostileInputPropertiesTest {
 
     /** Far above what a valid input of these sizes needs, far below what a trusted 2 GiB length takes. */
     private static final long ALLOCATION_BOUND = 96L * 1024 * 1024;
