@@ -91,6 +91,7 @@ public final class ClusterNode implements AutoCloseable {
     private ScheduledThreadPoolExecutor clusterThread;
     private MembershipSync membershipSync;
     private List<InetSocketAddress> staticSeeds = List.of();
+    private volatile boolean halted;
     /** Handlers registered before start, handed to the messenger when it is created. */
     private final Map<String, MessageHandler> earlyHandlers = new LinkedHashMap<>();
 
@@ -409,12 +410,29 @@ public final class ClusterNode implements AutoCloseable {
         LOG.info("node {} closed", id);
     }
 
+    /**
+     * Simulates a crash, for tests: gossip and messaging stop at once, without a leave
+     * broadcast and without deleting the discovery row, so peers must detect the failure.
+     * {@link #close()} still cleans up afterwards.
+     */
+    void haltForTests() {
+        halted = true;
+        Memberlist ml = memberlist;
+        if (ml != null) {
+            ml.shutdown();
+        }
+        Messenger m = messenger;
+        if (m != null) {
+            m.close();
+        }
+    }
+
     private void stopAll() {
         if (discovery != null) {
             quietly("discovery", discovery::close);
         }
         Memberlist ml = memberlist;
-        if (ml != null) {
+        if (ml != null && !halted) {
             quietly("gossip leave", () -> ml.leave(options.leaveTimeout)
                     .get(options.leaveTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS));
             quietly("gossip", ml::shutdown);

@@ -200,6 +200,35 @@ class ClusterNodeDiscoveryTest {
     }
 
     @Test
+    void gatherAnswersForEveryLiveNodeAndAnErrorForANodeThatCrashesDuringIt() throws Exception {
+        List<ClusterNode> three = startThree(TestNodes.clusterName());
+        ClusterNode asker = three.get(0);
+        ClusterNode victim = three.get(2);
+        CountDownLatch victimGotIt = new CountDownLatch(1);
+        CountDownLatch never = new CountDownLatch(1);
+        for (ClusterNode n : three) {
+            n.registerHandler("slow-stats", m -> {
+                if (n == victim) {
+                    victimGotIt.countDown();
+                    never.await(60, TimeUnit.SECONDS);
+                }
+                m.reply(n.id().getBytes(StandardCharsets.UTF_8));
+            });
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() ->
+                three.stream().allMatch(n -> n.messenger().connectedPeers().size() == 2));
+        CompletableFuture<Map<String, NodeReply>> pending = asker.gather("slow-stats", new byte[0], Duration.ofSeconds(10));
+        assertThat(victimGotIt.await(30, TimeUnit.SECONDS)).isTrue();
+        victim.haltForTests();  // no leave, no goodbye: gossip has to find out
+        Map<String, NodeReply> replies = pending.get(60, TimeUnit.SECONDS);
+        never.countDown();
+        assertThat(replies).hasSize(3);
+        assertThat(replies.get(asker.id()).isOk()).isTrue();
+        assertThat(replies.get(three.get(1).id()).isOk()).isTrue();
+        assertThat(replies.get(victim.id()).isOk()).isFalse();
+    }
+
+    @Test
     void gatherAnswersForEveryLiveNodeAndAnErrorForANodeKilledDuringIt() throws Exception {
         List<ClusterNode> three = startThree(TestNodes.clusterName());
         ClusterNode asker = three.get(0);
