@@ -63,16 +63,25 @@ final class EmbeddedPostgresServer implements PostgresServer {
         for (int attempt = 1; ; attempt++) {
             port = FreePorts.pick();
             PostgresTemplate.writeServerConf(dataDir, serverConf());
+            long logSize = logSize();
             try {
                 start();
                 return;
             } catch (PostgresTestkitException e) {
-                boolean portTaken = Files2.tail(logFile, 30).contains("could not bind");
+                boolean portTaken = Files2.readFrom(logFile, logSize).contains("could not bind");
                 if (!portTaken || attempt == START_ATTEMPTS) {
                     throw e;
                 }
                 log.info("Port {} of {} was taken meanwhile; trying another", port, name);
             }
+        }
+    }
+
+    private long logSize() {
+        try {
+            return Files.exists(logFile) ? Files.size(logFile) : 0;
+        } catch (java.io.IOException e) {
+            return 0;
         }
     }
 

@@ -58,4 +58,19 @@ final class Files2 {
             return "(cannot read " + file + ": " + e + ")";
         }
     }
+
+    /** The text of a file from byte {@code offset} on (empty if it cannot be read). */
+    static String readFrom(Path file, long offset) {
+        try (var channel = java.nio.channels.FileChannel.open(file)) {
+            long size = channel.size();
+            if (offset >= size) {
+                return "";
+            }
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate((int) Math.min(size - offset, 1 << 20));
+            channel.read(buffer, offset);
+            return new String(buffer.array(), 0, buffer.position(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
 }

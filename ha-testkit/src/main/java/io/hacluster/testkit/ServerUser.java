@@ -26,6 +26,9 @@ final class ServerUser {
 
     static final String DEFAULT_USER = "hapg";
 
+    /** How to switch user when root: {@code setpriv} (default where installed) or {@code runuser}. */
+    static final String SWITCH_PROPERTY = "ha.testkit.userSwitch";
+
     private static final Logger log = LoggerFactory.getLogger(ServerUser.class);
 
     private final String name;
@@ -51,6 +54,12 @@ final class ServerUser {
             return new ServerUser(System.getProperty("user.name"), null, List.of(), server, true);
         }
         String user = System.getProperty(USER_PROPERTY, DEFAULT_USER).trim();
+        String switcher = System.getProperty(SWITCH_PROPERTY, setpriv ? "setpriv" : "runuser").trim();
+        return forRoot(user, switcher);
+    }
+
+    /** Runs the server as {@code user}, switched to with {@code setpriv} or {@code runuser}; the JVM must be root. */
+    static ServerUser forRoot(String user, String switcher) {
         String uid = idOf(user, "-u");
         String gid = idOf(user, "-g");
         if (uid == null || gid == null) {
@@ -62,22 +71,34 @@ final class ServerUser {
         if ("0".equals(uid)) {
             throw new PostgresTestkitException("-D" + USER_PROPERTY + "=" + user + " is root; PostgreSQL refuses to run as root");
         }
-        if (setpriv) {
-            List<String> prefix = List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups");
-            List<String> server = new ArrayList<>(prefix);
-            server.addAll(List.of("--pdeathsig", "QUIT", "--"));
-            List<String> program = new ArrayList<>(prefix);
-            program.add("--");
-            log.debug("Running PostgreSQL as {} ({}:{}) through setpriv", user, uid, gid);
-            return new ServerUser(user, uid + ":" + gid, program, server, true);
+        if (!onPath(switcher)) {
+            throw new PostgresTestkitException("This JVM runs as root and PostgreSQL refuses root; the testkit needs "
+                    + switcher + " (util-linux) to run it as '" + user + "', and it is not on the PATH");
         }
-        if (onPath("runuser")) {
-            List<String> prefix = List.of("runuser", "-u", user, "--");
-            log.debug("Running PostgreSQL as {} through runuser", user);
-            return new ServerUser(user, uid + ":" + gid, prefix, prefix, false);
+        switch (switcher) {
+            case "setpriv": {
+                List<String> prefix = List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups");
+                List<String> server = new ArrayList<>(prefix);
+                server.addAll(List.of("--pdeathsig", "QUIT", "--"));
+                List<String> program = new ArrayList<>(prefix);
+                program.add("--");
+                log.debug("Running PostgreSQL as {} ({}:{}) through setpriv", user, uid, gid);
+                return new ServerUser(user, uid + ":" + gid, program, server, true);
+            }
+            case "runuser": {
+                // runuser forks and waits (PAM session), so the postmaster is its child, not the launched process.
+                List<String> prefix = List.of("runuser", "-u", user, "--");
+                log.debug("Running PostgreSQL as {} through runuser", user);
+                return new ServerUser(user, uid + ":" + gid, prefix, prefix, false);
+            }
+            default:
+                throw new PostgresTestkitException("-D" + SWITCH_PROPERTY + "=" + switcher + ": use setpriv or runuser");
         }
-        throw new PostgresTestkitException("This JVM runs as root and PostgreSQL refuses root; the testkit needs setpriv or "
-                + "runuser (util-linux) to run it as '" + user + "', and neither is on the PATH");
+    }
+
+    /** Whether this JVM runs as root (then the server must run as another user). */
+    static boolean jvmIsRoot() {
+        return isRoot();
     }
 
     /** User name the server runs as. */
