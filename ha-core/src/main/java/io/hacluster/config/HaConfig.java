@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A whole Mattermost-shaped configuration: the {@code ClusterSettings} and {@code SqlSettings}
@@ -50,6 +52,9 @@ public final class HaConfig {
 
     /** A Mattermost config.json is tens of kilobytes; refuse to read something absurd into memory. */
     static final long MAX_FILE_BYTES = 8L * 1024 * 1024;
+
+    /** Jackson's duplicate-key message; the key is a name, not a value, so it is kept. */
+    private static final Pattern DUPLICATE_KEY = Pattern.compile("Duplicate field '([^']*)'");
 
     private static final Logger LOG = LoggerFactory.getLogger(HaConfig.class);
 
@@ -169,18 +174,21 @@ public final class HaConfig {
     }
 
     /**
-     * Jackson quotes the offending token in single quotes, and in a config file that token may be
-     * part of a password; keep the explanation, drop the token. A duplicate key is a name, kept.
+     * Jackson quotes the offending text in single quotes or parentheses ("Unrecognized token
+     * 'abc'", "Numeric value (123...) out of range"), and in a config file that text may be part
+     * of a password; keep the explanation, drop the text. A duplicate key is a name, kept.
      */
     static String withoutQuotedText(String message) {
         if (message == null) {
             return "";
         }
         String firstLine = message.lines().findFirst().orElse("");
-        if (firstLine.startsWith("Duplicate field")) {
-            return firstLine;
+        Matcher duplicate = DUPLICATE_KEY.matcher(firstLine);
+        if (duplicate.lookingAt()) {
+            return "key '" + duplicate.group(1) + "' appears twice in one object";
         }
-        return Dsn.mask(firstLine.replaceAll("'[^']*'", "'...'"));
+        return Dsn.mask(firstLine.replaceAll("'[^']*'", "'...'")
+                .replaceAll("\\([^()]*\\)", "(...)"));
     }
 
     private static SectionSchema ourSection(String key) {

@@ -250,7 +250,7 @@ class HaConfigLoadTest {
                 .hasMessageContaining("sqlsettings: section SqlSettings is given twice (also as SqlSettings)");
         assertThatThrownBy(() -> HaConfig.parse("{\"SqlSettings\": {\"QueryTimeout\": 1, \"QueryTimeout\": 2}}", Map.of()))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("Duplicate field 'QueryTimeout'");
+                .hasMessageContaining("key 'QueryTimeout' appears twice in one object");
     }
 
     @Test
