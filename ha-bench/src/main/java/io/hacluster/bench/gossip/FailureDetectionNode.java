@@ -1,0 +1,236 @@
+package io.hacluster.bench.gossip;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * One gossip node of a benchmark ring, run as its own OS process so that a crash is a real
+ * {@code SIGKILL} and a stall a real {@code SIGSTOP}: either our {@code GossipAgent} in a JVM or a
+ * Debian {@code serf} agent. Every output line is kept with the monotonic time it was read, which
+ * is when the node reported the event (both flush each line).
+ */
+final class FailureDetectionNode implements AutoCloseable {
+    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+
+    /** Which implementation a node runs. */
+    enum Kind {
+        JAVA, SERF
+    }
+
+    /** A line of output and the {@link System#nanoTime()} at which it was read. */
+    record Line(long nanos, String text) {
+    }
+
+    private final Kind kind;
+    private final String name;
+    private final int port;
+    private final Process process;
+    private final List<Line> lines = new ArrayList<>();
+
+    private FailureDetectionNode(Kind kind, String name, int port, Process process) {
+        this.kind = kind;
+        this.name = name;
+        this.port = port;
+        this.process = process;
+        Thread reader = new Thread(this::pump, "ha-bench-" + name + "-out");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Starts our agent: {@code java -cp <classpath> io.hacluster.gossip.cli.GossipAgent ...}. */
+    static FailureDetectionNode java(String name, String preset, String classpath, Integer joinPort) {
+        int port = freeUdpAndTcpPort();
+        List<String> command = new ArrayList<>(List.of(
+                javaBinary(), "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Djava.net.preferIPv4Stack=true", "-cp", classpath, "io.hacluster.gossip.cli.GossipAgent",
+                "--name", name, "--bind", "127.0.0.1:" + port, "--preset", preset));
+        if (joinPort != null) {
+            command.addAll(List.of("--join", "127.0.0.1:" + joinPort));
+        }
+        return start(Kind.JAVA, name, port, command);
+    }
+
+    /** Starts a serf agent with the matching memberlist profile, bound and advertised on loopback. */
+    static FailureDetectionNode serf(String name, String profile, Integer joinPort) {
+        int port = freeUdpAndTcpPort();
+        int rpc = freeUdpAndTcpPort();
+        List<String> command = new ArrayList<>(List.of("serf", "agent", "-node=" + name,
+                "-bind=127.0.0.1:" + port, "-advertise=127.0.0.1:" + port,
+                "-rpc-addr=127.0.0.1:" + rpc, "-profile=" + profile, "-log-level=info"));
+        if (joinPort != null) {
+            command.add("-join=127.0.0.1:" + joinPort);
+        }
+        return start(Kind.SERF, name, port, command);
+    }
+
+    private static FailureDetectionNode start(Kind kind, String name, int port, List<String> command) {
+        try {
+            ProcessBuilder builder = new ProcessBuilder(command);
+            if (kind == Kind.SERF) {
+                builder.redirectErrorStream(true); // serf logs events on its output streams
+            } else {
+                builder.redirectError(ProcessBuilder.Redirect.DISCARD); // events are on stdout
+            }
+            Process process = builder.start();
+            return new FailureDetectionNode(kind, name, port, process);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + command.get(0), e);
+        }
+    }
+
+    String name() {
+        return name;
+    }
+
+    int port() {
+        return port;
+    }
+
+    Kind kind() {
+        return kind;
+    }
+
+    /** True once this node has reported {@code member} as joined/alive. */
+    boolean sawJoin(String member) {
+        return first(joinLine(member), 0).isPresent();
+    }
+
+    /** When this node first reported {@code member} dead/failed at or after {@code sinceNanos}. */
+    OptionalLong deadReportedAt(String member, long sinceNanos) {
+        return first(deadLine(member), sinceNanos);
+    }
+
+    /** Dead/failed reports about any member at or after {@code sinceNanos}. */
+    List<Line> deadReports(long sinceNanos) {
+        synchronized (lines) {
+            return lines.stream().filter(l -> l.nanos() >= sinceNanos && isDeadReport(l.text())).toList();
+        }
+    }
+
+    /** Lines at or after {@code sinceNanos} in which memberlist logs that it suspects a member (serf only). */
+    long suspicionsLogged(long sinceNanos) {
+        synchronized (lines) {
+            return lines.stream().filter(l -> l.nanos() >= sinceNanos && l.text().contains("memberlist: Suspect ")).count();
+        }
+    }
+
+    private boolean isDeadReport(String text) {
+        return kind == Kind.JAVA ? text.contains("\"event\":\"dead\"") : text.contains("EventMemberFailed");
+    }
+
+    private Predicate<String> joinLine(String member) {
+        return kind == Kind.JAVA
+                ? t -> t.contains("\"event\":\"join\"") && t.contains("\"name\":\"" + member + "\"")
+                : t -> t.contains("EventMemberJoin: " + member + " ");
+    }
+
+    private Predicate<String> deadLine(String member) {
+        return kind == Kind.JAVA
+                ? t -> t.contains("\"event\":\"dead\"") && t.contains("\"name\":\"" + member + "\"")
+                : t -> t.contains("EventMemberFailed: " + member + " ");
+    }
+
+    private OptionalLong first(Predicate<String> match, long sinceNanos) {
+        synchronized (lines) {
+            return lines.stream().filter(l -> l.nanos() >= sinceNanos && match.test(l.text()))
+                    .mapToLong(Line::nanos).findFirst();
+        }
+    }
+
+    /** SIGKILL: the node disappears without a word, like a crashed host. */
+    void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** SIGSTOP or SIGCONT: freezes or thaws every thread of the node, as a long GC pause would. */
+    void signal(String signal) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start();
+            if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + signal + " " + process.pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    String output() {
+        synchronized (lines) {
+            return String.join("\n", lines.stream().map(Line::text).toList());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            kill(); // SIGKILL also ends a stopped process
+        }
+    }
+
+    private void pump() {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            String text;
+            while ((text = in.readLine()) != null) {
+                long now = System.nanoTime();
+                synchronized (lines) {
+                    lines.add(new Line(now, text));
+                }
+            }
+        } catch (IOException ignored) {
+            // process gone; its lines are kept
+        }
+    }
+
+    static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String javaBinary() {
+        return ProcessHandle.current().info().command().orElse("java");
+    }
+
+    /** A port free for both TCP and UDP right now (gossip binds both on it). */
+    static int freeUdpAndTcpPort() {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try (ServerSocket tcp = new ServerSocket(0, 1, LOOPBACK)) {
+                try (DatagramSocket udp = new DatagramSocket(tcp.getLocalPort(), LOOPBACK)) {
+                    return tcp.getLocalPort();
+                } catch (IOException taken) {
+                    // UDP side in use: try another
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        throw new IllegalStateException("no port free for both TCP and UDP");
+    }
+}
