@@ -22,6 +22,14 @@ public enum MessageType {
     /** Not a message body: the prefix {@code [244][len][label]} of a labelled packet or stream. */
     HAS_LABEL(244);
 
+    private static final MessageType[] BY_CODE = new MessageType[256];
+
+    static {
+        for (MessageType t : values()) {
+            BY_CODE[t.code] = t;
+        }
+    }
+
     private final int code;
 
     MessageType(int code) {
@@ -35,11 +43,6 @@ public enum MessageType {
 
     /** The type for a wire byte, or {@code null} when the byte is not a known type. */
     public static MessageType fromCode(int code) {
-        for (MessageType t : values()) {
-            if (t.code == (code & 0xFF)) {
-                return t;
-            }
-        }
-        return null;
+        return BY_CODE[code & 0xFF];
     }
 }

@@ -74,6 +74,8 @@ class SerfInteropTest {
             String members = serf.cli("members", "-format", "json").output();
             assertThat(memberJson(members, "java1")).hasValueSatisfying(m -> assertThat(m).contains("\"status\": \"alive\""));
             assertThat(serf.log()).doesNotContain("Suspect java1").doesNotContain("Failed to decode");
+            assertThat(serf.log()).as("serf read our 300-byte user state at the right offset")
+                    .contains("Remote state has bad type prefix: 238");
 
             // 4. We initiate: a TCP ping, and a push/pull whose reply lists both nodes.
             InetSocketAddress serfAddr = new InetSocketAddress("127.0.0.1", serf.bindPort);

@@ -25,6 +25,20 @@ final class WirePeer implements AutoCloseable {
 
     static final byte[] VSN = {1, 5, 2, 2, 5, 4};
 
+    /**
+     * User state sent with every push/pull: 300 bytes, so its length needs a two-byte int
+     * (go-msgpack v2 form {@code d1 01 2c}, which serf's older decoder must accept); the first
+     * byte 0xEE is not a serf message type, so serf logs it by value, proving the bytes lined up.
+     */
+    static final byte[] USER_STATE = userState();
+
+    private static byte[] userState() {
+        byte[] s = new byte[300];
+        Arrays.fill(s, (byte) 0x55);
+        s[0] = (byte) 0xEE;
+        return s;
+    }
+
     final String name;
     final byte[] meta;
     final WireOptions options;
@@ -88,7 +102,7 @@ final class WirePeer implements AutoCloseable {
                 switch (Codec.typeOf(message)) {
                     case PUSH_PULL -> {
                         pushPullsReceived.add(Codec.decodePushPull(message, options.limits()));
-                        PushPull reply = new PushPull(false, List.of(selfState()), new byte[0]);
+                        PushPull reply = new PushPull(false, List.of(selfState()), USER_STATE);
                         conn.getOutputStream().write(Streams.wrap(Codec.encodePushPull(reply), options));
                     }
                     case PING -> {
