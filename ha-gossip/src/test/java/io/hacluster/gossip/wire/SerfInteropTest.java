@@ -11,6 +11,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
@@ -79,16 +80,28 @@ class SerfInteropTest {
 
             // 4. We initiate: a TCP ping, and a push/pull whose reply lists both nodes.
             InetSocketAddress serfAddr = new InetSocketAddress("127.0.0.1", serf.bindPort);
-            Message ack = Codec.decode(java.exchange(serfAddr, Codec.encode(
-                    new Message.Ping(4242, "serf1", new byte[] {127, 0, 0, 1}, java.port(), "java1"))));
+            byte[] ackBytes = java.exchange(serfAddr, Codec.encode(
+                    new Message.Ping(4242, "serf1", new byte[] {127, 0, 0, 1}, java.port(), "java1")));
+            Message ack = Codec.decode(ackBytes);
             assertThat(ack).isInstanceOf(Message.Ack.class);
             assertThat(((Message.Ack) ack).seqNo()).isEqualTo(4242);
+            assertThat(Hex.hex(ackBytes)).as("Go's bytes for ackResp{4242, nil} equal ours")
+                    .isEqualTo(Hex.hex(Codec.encode(new Message.Ack(4242, null))));
 
             byte[] reply = java.exchange(serfAddr, Codec.encodePushPull(
                     new PushPull(false, List.of(java.selfState()), new byte[0])));
             PushPull state = Codec.decodePushPull(reply, WireLimits.DEFAULT);
             assertThat(state.join()).isFalse();
             assertThat(state.nodes()).extracting(PushNodeState::name).contains("serf1", "java1");
+            assertThat(Hex.hex(nodeStateBytes(reply, state.userState().length)))
+                    .as("Go's encoding of the node states equals ours, byte for byte")
+                    .isEqualTo(Hex.hex(nodeStateBytes(Codec.encodePushPull(
+                            new PushPull(state.join(), state.nodes(), new byte[0])), 0)));
+
+            // Every packet message serf sent re-encodes to exactly serf's bytes (no Go int fields there).
+            assertThat(java.reencodingMismatches).isEmpty();
+            assertThat(java.reencodedIdentically.get(MessageType.PING)).hasValueGreaterThanOrEqualTo(3);
+
             PushNodeState javaSeenBySerf = state.nodes().stream().filter(n -> n.name().equals("java1"))
                     .findFirst().orElseThrow();
             assertThat(javaSeenBySerf.state()).isEqualTo(PushNodeState.STATE_ALIVE);
@@ -133,6 +146,12 @@ class SerfInteropTest {
                     .doesNotContain("Failed to decrypt");
             assertThat(java.malformed).isEmpty();
         }
+    }
+
+    /** The node-state section of a plain push/pull message: after the header, before the user state. */
+    static byte[] nodeStateBytes(byte[] m, int userStateLength) throws MalformedMessageException {
+        int headerEnd = MsgpackScanner.valueEnd(m, 1, m.length, m.length);
+        return Arrays.copyOfRange(m, headerEnd, m.length - userStateLength);
     }
 
     /** The JSON object of one member in {@code serf members -format json} output, if listed. */

@@ -54,6 +54,10 @@ final class WirePeer implements AutoCloseable {
     final AtomicInteger packetsWithCrc = new AtomicInteger();
     final AtomicInteger pingsAcked = new AtomicInteger();
     final ConcurrentLinkedQueue<String> malformed = new ConcurrentLinkedQueue<>();
+    /** Packet messages of these types whose re-encoding by {@link Codec} equals the sender's bytes. */
+    final Map<MessageType, AtomicInteger> reencodedIdentically = new ConcurrentHashMap<>();
+    /** Packet messages whose re-encoding differs from the sender's bytes, as hex. */
+    final ConcurrentLinkedQueue<String> reencodingMismatches = new ConcurrentLinkedQueue<>();
 
     WirePeer(String name, byte[] meta, WireOptions options) throws IOException {
         this.name = name;
@@ -158,6 +162,11 @@ final class WirePeer implements AutoCloseable {
                 for (byte[] m : unwrapped.messages()) {
                     Message msg = Codec.decode(m, options.limits());
                     packetMessages.computeIfAbsent(msg.type(), t -> new AtomicInteger()).incrementAndGet();
+                    if (Arrays.equals(Codec.encode(msg), m)) {
+                        reencodedIdentically.computeIfAbsent(msg.type(), t -> new AtomicInteger()).incrementAndGet();
+                    } else {
+                        reencodingMismatches.add(Hex.hex(m) + " vs ours " + Hex.hex(Codec.encode(msg)));
+                    }
                     if (msg instanceof Message.Ping ping) {
                         InetSocketAddress to = ping.sourceAddr().length > 0 && ping.sourcePort() > 0
                                 ? new InetSocketAddress(InetAddress.getByAddress(ping.sourceAddr()), ping.sourcePort())
