@@ -24,7 +24,7 @@ final class EmbeddedPostgresServer implements PostgresServer {
     private final Path logFile;
     private final String appPassword;
     /** The server this one streams from when it is a standby; null for the original primary. */
-    private final EmbeddedPostgresServer upstream;
+    private volatile EmbeddedPostgresServer upstream;
     private volatile int port;
     private volatile boolean standby;
     private SupervisedPostmaster postmaster; // guarded by this
@@ -90,14 +90,16 @@ final class EmbeddedPostgresServer implements PostgresServer {
                 .append("port = ").append(port).append('\n')
                 .append("cluster_name = '").append(name).append("'\n");
         if (upstream != null) {
-            conf.append("primary_conninfo = 'host=127.0.0.1 port=").append(upstream.port())
-                    .append(" user=").append(PostgresTemplate.SUPERUSER)
-                    .append(" password=").append(runtime.template().superuserPassword())
-                    .append(" application_name=").append(name)
-                    .append(" connect_timeout=5'\n")
+            conf.append("primary_conninfo = '").append(primaryConninfo(upstream)).append("'\n")
                     .append("primary_slot_name = '").append(slotName()).append("'\n");
         }
         return conf.toString();
+    }
+
+    /** How this server, as a standby, reaches {@code source}: superuser over TCP with its password. */
+    String primaryConninfo(EmbeddedPostgresServer source) {
+        return "host=127.0.0.1 port=" + source.port() + " user=" + PostgresTemplate.SUPERUSER + " password="
+                + runtime.template().superuserPassword() + " application_name=" + name + " connect_timeout=5";
     }
 
     /** Name of this standby's physical replication slot on its upstream. */
@@ -107,6 +109,10 @@ final class EmbeddedPostgresServer implements PostgresServer {
 
     EmbeddedPostgresServer upstream() {
         return upstream;
+    }
+
+    void following(EmbeddedPostgresServer newUpstream) {
+        upstream = newUpstream;
     }
 
     void promoted() {

@@ -124,6 +124,19 @@ final class EmbeddedPostgresTopology implements PostgresTopology {
     }
 
     @Override
+    public void follow(PostgresServer replica, PostgresServer upstream, Duration timeout) {
+        EmbeddedPostgresServer server = standbyOf(replica);
+        EmbeddedPostgresServer source = memberOf(upstream);
+        if (source == server || source.isStandby()) {
+            throw new IllegalArgumentException(source.name() + " is not a primary " + server.name() + " can follow");
+        }
+        ReplicationSql.follow(server, source, server.primaryConninfo(source), server.slotName(), "127.0.0.1",
+                source.port(), timeout);
+        server.following(source);
+        log.info("{} now streams from {}", server.name(), source.name());
+    }
+
+    @Override
     public void pauseReplay(PostgresServer replica) {
         ReplicationSql.pauseReplay(standbyOf(replica));
     }

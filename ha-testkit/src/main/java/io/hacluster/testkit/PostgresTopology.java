@@ -17,7 +17,7 @@ import java.util.List;
  *
  * <p>Roles: {@link #primary()} is the server that takes writes; it changes when
  * {@link #promote(PostgresServer)} promotes a replica. Replicas that were not promoted keep
- * following the server they were cloned from (the original primary).
+ * following their upstream (the original primary) until {@link #follow} re-points them.
  */
 public interface PostgresTopology extends AutoCloseable {
 
@@ -63,6 +63,17 @@ public interface PostgresTopology extends AutoCloseable {
      */
     void promote(PostgresServer replica);
 
+    /**
+     * Re-points a standby at another server, typically one just promoted, and returns once it
+     * streams from it; the standby follows the new timeline. This works only if the standby has
+     * not received WAL the new upstream never had: in a failover, promote the standby with the
+     * highest {@code pg_last_wal_receive_lsn()} and re-point the others at it.
+     *
+     * @throws IllegalArgumentException if {@code replica} is not a standby or {@code upstream} is one
+     * @throws PostgresTestkitException if it does not stream from {@code upstream} within {@code timeout}
+     */
+    void follow(PostgresServer replica, PostgresServer upstream, Duration timeout);
+
     /** Pauses WAL replay on a standby ({@code pg_wal_replay_pause()}); returns once it is paused. */
     void pauseReplay(PostgresServer replica);
 
@@ -70,8 +81,8 @@ public interface PostgresTopology extends AutoCloseable {
     void resumeReplay(PostgresServer replica);
 
     /**
-     * Waits until the standby has replayed the WAL its upstream (the primary it streams from) had
-     * written when this method was called.
+     * Waits until the standby has replayed the WAL its upstream (the server it streams from: the
+     * original primary, or the one given to {@link #follow}) had written when this method was called.
      *
      * @throws PostgresTestkitException on timeout, naming the target and replayed LSNs, or if the
      *     standby or its upstream is not running

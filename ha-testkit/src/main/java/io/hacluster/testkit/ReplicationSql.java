@@ -46,6 +46,55 @@ final class ReplicationSql {
     }
 
     /**
+     * Re-points a standby at another upstream: a slot there, then {@code primary_conninfo} and
+     * {@code primary_slot_name} through ALTER SYSTEM (kept across restarts) and a reload, which
+     * restarts the WAL receiver (PostgreSQL 13+). Waits until the standby streams from the new
+     * upstream; with {@code recovery_target_timeline = latest} it follows the new timeline.
+     */
+    static void follow(PostgresServer standby, PostgresServer upstream, String conninfo, String slot,
+            String upstreamHost, int upstreamPort, Duration timeout) {
+        execute(upstream, "SELECT pg_create_physical_replication_slot('" + slot + "', true) WHERE NOT EXISTS "
+                + "(SELECT 1 FROM pg_replication_slots WHERE slot_name = '" + slot + "')",
+                "create replication slot " + slot + " on");
+        try (Connection connection = standby.connectAsSuperuser(); Statement statement = connection.createStatement()) {
+            statement.execute("ALTER SYSTEM SET primary_conninfo = '" + conninfo + "'");
+            statement.execute("ALTER SYSTEM SET primary_slot_name = '" + slot + "'");
+            statement.execute("SELECT pg_reload_conf()");
+        } catch (SQLException e) {
+            throw new PostgresTestkitException("Cannot re-point " + standby.name() + " at " + upstream.name() + ": "
+                    + e.getMessage().replace(conninfo, "(conninfo)"), e);
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Connection connection = standby.connectAsSuperuser();
+                Statement statement = connection.createStatement()) {
+            String last = "no WAL receiver";
+            while (true) {
+                try (ResultSet result = statement.executeQuery(
+                        "SELECT status, sender_host, sender_port FROM pg_stat_wal_receiver")) {
+                    if (result.next()) {
+                        if ("streaming".equals(result.getString(1)) && upstreamHost.equals(result.getString(2))
+                                && result.getInt(3) == upstreamPort) {
+                            return;
+                        }
+                        last = result.getString(1) + " from " + result.getString(2) + ":" + result.getInt(3);
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new PostgresTestkitException(standby.name() + " did not stream from " + upstream.name()
+                            + " within " + timeout + " (WAL receiver: " + last + "). A standby that replayed WAL the new "
+                            + "upstream never had cannot follow it; promote the most advanced standby");
+                }
+                Thread.sleep(REPLAY_POLL_MILLIS * 5);
+            }
+        } catch (SQLException e) {
+            throw new PostgresTestkitException("Cannot read the WAL receiver of " + standby.name() + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PostgresTestkitException("Interrupted while re-pointing " + standby.name(), e);
+        }
+    }
+
+    /**
      * Waits until {@code standby} has replayed {@code upstream}'s current WAL insert position (it
      * covers every record written so far, flushed or not).
      */

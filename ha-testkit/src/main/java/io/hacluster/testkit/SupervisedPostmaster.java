@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -88,8 +89,12 @@ final class SupervisedPostmaster {
         try {
             // A pid file left by a killed run would make "ready" look true before the new server is up.
             Files.deleteIfExists(dataDir.resolve("postmaster.pid"));
+            if (!Files.exists(logFile)) {
+                // Owner-only: a failed statement is logged with its text, and some carry a password.
+                Files.createFile(logFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            }
         } catch (IOException e) {
-            throw new PostgresTestkitException("Cannot remove the stale pid file of " + serverName + ": " + e, e);
+            throw new PostgresTestkitException("Cannot prepare the start of " + serverName + ": " + e, e);
         }
         List<String> command = new ArrayList<>(List.of("sh", "-c", WATCHDOG, "ha-pg-watchdog", dataDir.toString(),
                 user.serverExecs() ? "exec" : "fork"));

@@ -22,6 +22,7 @@ final class TestcontainersPostgresServer implements PostgresServer {
     private final String appPassword;
     private final String superuserPassword;
     private volatile boolean standby;
+    private volatile TestcontainersPostgresServer upstream;
 
     TestcontainersPostgresServer(String name, GenericContainer<?> container, int hostPort, String appPassword,
             String superuserPassword, boolean standby) {
@@ -39,6 +40,14 @@ final class TestcontainersPostgresServer implements PostgresServer {
 
     void promoted() {
         standby = false;
+    }
+
+    TestcontainersPostgresServer upstream() {
+        return upstream;
+    }
+
+    void following(TestcontainersPostgresServer newUpstream) {
+        upstream = newUpstream;
     }
 
     @Override

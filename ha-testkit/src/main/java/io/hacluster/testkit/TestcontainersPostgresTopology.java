@@ -48,12 +48,14 @@ final class TestcontainersPostgresTopology implements PostgresTopology {
             "-c wal_retrieve_retry_interval=200ms");
 
     private final Network network;
+    private final String superuserPassword;
     private final List<TestcontainersPostgresServer> servers = new ArrayList<>();
     private volatile TestcontainersPostgresServer primary;
     private boolean closed; // guarded by this
 
     private TestcontainersPostgresTopology(Network network) {
         this.network = network;
+        this.superuserPassword = Secrets.password();
     }
 
     /** Called by reflection from {@link PostgresTopology#start(int)}. */
@@ -74,7 +76,6 @@ final class TestcontainersPostgresTopology implements PostgresTopology {
     @SuppressWarnings("resource") // closed by close()
     private void build(int replicas) {
         DockerImageName image = DockerImageName.parse(System.getProperty(IMAGE_PROPERTY, DEFAULT_IMAGE));
-        String superuserPassword = Secrets.password();
         String appPassword = Secrets.password();
 
         int primaryPort = FreePorts.pick();
@@ -125,6 +126,7 @@ final class TestcontainersPostgresTopology implements PostgresTopology {
                             .withStartupTimeout(Duration.ofMinutes(3)));
             TestcontainersPostgresServer replica = new TestcontainersPostgresServer(name, container, port, appPassword,
                     superuserPassword, true);
+            replica.following(first);
             add(replica);
             container.start();
             ReplicationSql.awaitReplay(replica, first, Duration.ofSeconds(60));
@@ -166,6 +168,19 @@ final class TestcontainersPostgresTopology implements PostgresTopology {
     }
 
     @Override
+    public void follow(PostgresServer replica, PostgresServer upstream, Duration timeout) {
+        TestcontainersPostgresServer server = standbyOf(replica);
+        TestcontainersPostgresServer source = memberOf(upstream);
+        if (source == server || source.isStandby()) {
+            throw new IllegalArgumentException(source.name() + " is not a primary " + server.name() + " can follow");
+        }
+        String conninfo = "host=" + source.name() + " port=5432 user=" + PostgresTemplate.SUPERUSER + " password="
+                + superuserPassword + " application_name=" + server.name();
+        ReplicationSql.follow(server, source, conninfo, server.name(), source.name(), 5432, timeout);
+        server.following(source);
+    }
+
+    @Override
     public void pauseReplay(PostgresServer replica) {
         ReplicationSql.pauseReplay(standbyOf(replica));
     }
@@ -178,10 +193,7 @@ final class TestcontainersPostgresTopology implements PostgresTopology {
     @Override
     public void awaitReplay(PostgresServer replica, Duration timeout) {
         TestcontainersPostgresServer server = standbyOf(replica);
-        TestcontainersPostgresServer upstream;
-        synchronized (this) {
-            upstream = servers.get(0); // every replica was cloned from the original primary
-        }
+        TestcontainersPostgresServer upstream = server.upstream();
         if (!upstream.isRunning() || !server.isRunning()) {
             throw new PostgresTestkitException("Cannot wait for replay on " + server.name() + ": it or its upstream "
                     + upstream.name() + " is not running");
@@ -189,16 +201,21 @@ final class TestcontainersPostgresTopology implements PostgresTopology {
         ReplicationSql.awaitReplay(server, upstream, timeout);
     }
 
-    private synchronized TestcontainersPostgresServer standbyOf(PostgresServer replica) {
+    private TestcontainersPostgresServer standbyOf(PostgresServer replica) {
+        TestcontainersPostgresServer server = memberOf(replica);
+        if (!server.isStandby()) {
+            throw new IllegalArgumentException(server.name() + " is not a standby");
+        }
+        return server;
+    }
+
+    private synchronized TestcontainersPostgresServer memberOf(PostgresServer candidate) {
         for (TestcontainersPostgresServer server : servers) {
-            if (server == replica) {
-                if (!server.isStandby()) {
-                    throw new IllegalArgumentException(server.name() + " is not a standby");
-                }
+            if (server == candidate) {
                 return server;
             }
         }
-        throw new IllegalArgumentException(replica + " is not a server of this topology");
+        throw new IllegalArgumentException(candidate + " is not a server of this topology");
     }
 
     @Override

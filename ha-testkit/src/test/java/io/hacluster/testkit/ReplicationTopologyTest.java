@@ -19,8 +19,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The issue's scenario on one topology, in order: write on the primary and read on both replicas,
- * pause/resume replay, kill and restart a replica that then catches up, promote a replica and
- * write to it.
+ * pause/resume replay, kill and restart a replica that then catches up, restart the primary, then
+ * a failover: kill the primary, promote a replica and write to it, re-point the other replica.
  */
 @PostgresTopologyTest(replicas = 2)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -106,21 +106,54 @@ class ReplicationTopologyTest {
 
     @Test
     @Order(6)
-    void promotedReplicaAcceptsWrites(PostgresTopology pg) throws SQLException {
+    void failoverPromotesTheMostAdvancedReplicaWhichTakesWritesAndTheOtherFollowsIt(PostgresTopology pg)
+            throws SQLException {
         PostgresServer oldPrimary = pg.primary();
-        PostgresServer chosen = pg.replicas().get(0);
-        pg.awaitReplay(chosen, REPLAY);
+        pg.awaitReplay(REPLAY);
         oldPrimary.kill();
 
+        // Promote the replica that received the most WAL, so the other one can follow it.
+        PostgresServer chosen = pg.replicas().get(0);
+        PostgresServer other = pg.replicas().get(1);
+        if (compareLsn(receivedLsn(other), receivedLsn(chosen)) > 0) {
+            PostgresServer swap = chosen;
+            chosen = other;
+            other = swap;
+        }
         pg.promote(chosen);
 
         assertThat(pg.primary()).isSameAs(chosen);
         assertThat(chosen.isStandby()).isFalse();
-        assertThat(pg.replicas()).doesNotContain(chosen).hasSize(1);
+        assertThat(pg.replicas()).containsExactly(other);
         assertThat(isInRecovery(chosen)).isFalse();
         insert(chosen, 5, "on the new primary");
         assertThat(bodies(chosen)).contains("hello", "while down", "after primary restart", "on the new primary");
-        assertThatThrownBy(() -> pg.promote(chosen)).isInstanceOf(IllegalArgumentException.class);
+        PostgresServer promoted = chosen;
+        assertThatThrownBy(() -> pg.promote(promoted)).isInstanceOf(IllegalArgumentException.class);
+
+        pg.follow(other, chosen, REPLAY);
+        insert(chosen, 6, "streamed from the new primary");
+        pg.awaitReplay(other, REPLAY);
+        assertThat(bodies(other)).endsWith("on the new primary", "streamed from the new primary");
+    }
+
+    private static String receivedLsn(PostgresServer replica) throws SQLException {
+        try (Connection c = replica.connectAsSuperuser();
+                Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT pg_last_wal_receive_lsn()::text")) {
+            r.next();
+            return r.getString(1);
+        }
+    }
+
+    /** Compares two LSNs written as {@code X/Y} (hex halves). */
+    private static int compareLsn(String a, String b) {
+        return Long.compareUnsigned(lsn(a), lsn(b));
+    }
+
+    private static long lsn(String text) {
+        String[] halves = text.split("/");
+        return (Long.parseLong(halves[0], 16) << 32) | Long.parseLong(halves[1], 16);
     }
 
     private static void insert(PostgresServer server, int id, String body) throws SQLException {
