@@ -35,14 +35,8 @@ final class EmbeddedRuntime {
         if (instance == null) {
             ServerUser user = ServerUser.detect();
             PostgresBinaries binaries = PostgresBinaries.install();
+            PostgresTemplate template = PostgresTemplate.obtain(binaries, user, RunDirectory.base());
             RunDirectory run = RunDirectory.create();
-            PostgresTemplate template;
-            try {
-                template = PostgresTemplate.create(binaries, user, run);
-            } catch (RuntimeException e) {
-                run.delete();
-                throw e;
-            }
             EmbeddedRuntime runtime = new EmbeddedRuntime(binaries, user, run, template);
             Thread hook = new Thread(runtime::shutdown, "ha-testkit-pg-cleanup");
             Runtime.getRuntime().addShutdownHook(hook);

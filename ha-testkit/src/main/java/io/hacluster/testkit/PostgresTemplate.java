@@ -3,7 +3,13 @@ package io.hacluster.testkit;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
@@ -16,10 +22,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A data directory made once per JVM with {@code initdb}, configured for tests, holding the
- * application role and database; every server of every topology starts as a copy of it. Copying
- * 40 MB is much faster than {@code initdb}, and every copy shares the template's system
- * identifier and WAL history, which is what lets a copy stream from another copy as a standby.
+ * A data directory made with {@code initdb}, configured for tests, holding the application role
+ * and database; every server of every topology starts as a copy of it. Copying 25 MB is much
+ * faster than {@code initdb}, and every copy shares the template's system identifier and WAL
+ * history, which is what lets a copy stream from another copy as a standby.
+ *
+ * <p>Built once per machine (per binaries, settings and server user) under {@code /tmp} and
+ * reused by later JVMs, like the binaries. Its superuser password sits next to it in an
+ * owner-only file; the servers listen on 127.0.0.1 only and hold test data only.
  */
 final class PostgresTemplate {
 
@@ -30,6 +40,11 @@ final class PostgresTemplate {
     /** Included by postgresql.conf; rewritten per server (port, name, upstream). */
     static final String SERVER_CONF = "ha-testkit-server.conf";
     static final int MAX_CONNECTIONS = 300;
+
+    /** Bump when the template's contents change in a way the hashed settings do not show. */
+    private static final String FORMAT = "template-v1";
+    private static final String PASSWORD_FILE = "superuser-password";
+    private static final String COMPLETE_MARKER = ".ha-testkit-complete";
 
     private static final Logger log = LoggerFactory.getLogger(PostgresTemplate.class);
 
@@ -94,43 +109,96 @@ final class PostgresTemplate {
         this.superuserPassword = superuserPassword;
     }
 
-    static PostgresTemplate create(PostgresBinaries binaries, ServerUser user, RunDirectory run) {
-        long started = System.nanoTime();
-        Path dir = run.root().resolve("template");
-        Path dataDir = dir.resolve("data");
-        Path passwordFile = dir.resolve("superuser-password");
-        String superuserPassword = Secrets.password();
+    /**
+     * The template for these binaries, settings and server user: reused from an earlier JVM on
+     * this machine when one built it (its directory name is a hash of everything that shapes it),
+     * else built now under a file lock, in a staging directory renamed into place when complete.
+     */
+    static PostgresTemplate obtain(PostgresBinaries binaries, ServerUser user, Path base) {
+        Path home = base.resolve("ha-testkit-template-" + key(binaries, user));
         try {
-            Files.createDirectory(dir);
-            Files.writeString(passwordFile, superuserPassword + "\n", StandardCharsets.UTF_8);
-            Files.setPosixFilePermissions(passwordFile, PosixFilePermissions.fromString("rw-------"));
-            user.own(dir);
-            Commands.run(user.program(List.of(binaries.program("initdb").toString(),
-                    "-D", dataDir.toString(),
-                    "-U", SUPERUSER,
-                    "--pwfile=" + passwordFile,
-                    "--auth=scram-sha-256",
-                    "-E", "UTF8",
-                    "--no-locale",
-                    // 1 MB WAL segments instead of 16: each copy of the template is ~25 MB smaller.
-                    "--wal-segsize=1",
-                    "--no-sync",
-                    "--no-instructions")), 180);
-            Files.delete(passwordFile);
-            Files.writeString(dataDir.resolve("postgresql.conf"), TEST_SETTINGS, StandardCharsets.UTF_8,
-                    StandardOpenOption.APPEND);
-            Files.writeString(dataDir.resolve("pg_hba.conf"), HBA, StandardCharsets.UTF_8,
-                    StandardOpenOption.TRUNCATE_EXISTING);
-            Files.writeString(dataDir.resolve(SERVER_CONF), "", StandardCharsets.UTF_8);
-            user.own(dataDir.resolve(SERVER_CONF));
+            if (!isComplete(home)) {
+                buildUnderLock(binaries, user, home);
+            }
+            String password = Files.readString(home.resolve(PASSWORD_FILE), StandardCharsets.UTF_8).strip();
+            return new PostgresTemplate(home.resolve("data"), password);
         } catch (IOException e) {
-            throw new PostgresTestkitException("Cannot prepare the PostgreSQL template in " + dir + ": " + e, e);
+            throw new PostgresTestkitException("Cannot prepare the PostgreSQL template " + home + ": " + e, e);
         }
+    }
+
+    private static String key(PostgresBinaries binaries, ServerUser user) {
+        String shape = String.join("\n", FORMAT, binaries.home().toString(), TEST_SETTINGS, HBA, APP_USER, APP_DATABASE,
+                user.name(), System.getProperty("user.name"));
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(shape.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+
+    private static boolean isComplete(Path home) {
+        return Files.isRegularFile(home.resolve(COMPLETE_MARKER)) && Files.isRegularFile(home.resolve(PASSWORD_FILE));
+    }
+
+    private static void buildUnderLock(PostgresBinaries binaries, ServerUser user, Path home) throws IOException {
+        Path parent = home.getParent();
+        Files.createDirectories(parent);
+        Path lockFile = parent.resolve(home.getFileName() + ".lock");
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock lock = channel.lock()) {
+            if (isComplete(home)) {
+                log.debug("Another JVM built {} while this one waited for {}", home, lock);
+                return;
+            }
+            if (Files.exists(home)) {
+                log.warn("Removing incomplete PostgreSQL template {}", home);
+                Files2.deleteRecursively(home);
+            }
+            Path staging = Files.createTempDirectory(parent, home.getFileName() + ".building-");
+            try {
+                Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
+                build(binaries, user, staging);
+                Files.writeString(staging.resolve(COMPLETE_MARKER), "", StandardCharsets.UTF_8);
+                Files.move(staging, home, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                if (Files.exists(staging)) {
+                    Files2.deleteRecursively(staging);
+                }
+            }
+        }
+    }
+
+    private static void build(PostgresBinaries binaries, ServerUser user, Path dir) throws IOException {
+        long started = System.nanoTime();
+        Path dataDir = dir.resolve("data");
+        Path passwordFile = dir.resolve(PASSWORD_FILE);
+        String superuserPassword = Secrets.password();
+        Files.writeString(passwordFile, superuserPassword + "\n", StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(passwordFile, PosixFilePermissions.fromString("rw-------"));
+        user.own(dir);
+        Commands.run(user.program(List.of(binaries.program("initdb").toString(),
+                "-D", dataDir.toString(),
+                "-U", SUPERUSER,
+                "--pwfile=" + passwordFile,
+                "--auth=scram-sha-256",
+                "-E", "UTF8",
+                "--no-locale",
+                // 1 MB WAL segments instead of 16: each copy of the template is ~25 MB smaller.
+                "--wal-segsize=1",
+                "--no-sync",
+                "--no-instructions")), 180);
+        Files.writeString(dataDir.resolve("postgresql.conf"), TEST_SETTINGS, StandardCharsets.UTF_8,
+                StandardOpenOption.APPEND);
+        Files.writeString(dataDir.resolve("pg_hba.conf"), HBA, StandardCharsets.UTF_8,
+                StandardOpenOption.TRUNCATE_EXISTING);
+        Files.writeString(dataDir.resolve(SERVER_CONF), "", StandardCharsets.UTF_8);
+        user.own(dataDir.resolve(SERVER_CONF));
         PostgresTemplate template = new PostgresTemplate(dataDir, superuserPassword);
         template.createApplicationRoleAndDatabase(binaries, user, dir);
-        log.info("PostgreSQL template ready in {} ms ({}), server user {}",
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), dataDir, user.name());
-        return template;
+        log.info("Built PostgreSQL template in {} ms ({}), server user {}",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), dir, user.name());
     }
 
     /** Runs the template once to create what every topology needs, then stops it cleanly. */

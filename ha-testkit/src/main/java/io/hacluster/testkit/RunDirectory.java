@@ -37,9 +37,13 @@ final class RunDirectory {
         this.root = root;
     }
 
+    /** Parent of run directories and templates: not java.io.tmpdir, which the server user may not traverse. */
+    static Path base() {
+        return Path.of(System.getProperty(BASE_DIR_PROPERTY, "/tmp")).toAbsolutePath();
+    }
+
     static RunDirectory create() {
-        // Not java.io.tmpdir: it may sit where the unprivileged server user cannot traverse.
-        Path base = Path.of(System.getProperty(BASE_DIR_PROPERTY, "/tmp")).toAbsolutePath();
+        Path base = base();
         try {
             Files.createDirectories(base);
             sweepStale(base);
