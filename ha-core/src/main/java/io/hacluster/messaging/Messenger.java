@@ -33,6 +33,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -408,21 +409,17 @@ public final class Messenger implements AutoCloseable {
                 return null;
             }
             List<String> failed = new ArrayList<>();
-            MessagingException agg = new MessagingException("");
+            List<Throwable> causes = new ArrayList<>();
             for (int i = 0; i < futures.size(); i++) {
-                if (futures.get(i).isCompletedExceptionally()) {
+                Throwable t = futures.get(i).handle((ok, err) -> err).join();
+                if (t != null) {
                     failed.add(targets.get(i).nodeId);
-                    futures.get(i).exceptionally(t -> {
-                        agg.addSuppressed(unwrap(t));
-                        return null;
-                    });
+                    causes.add(unwrap(t));
                 }
             }
-            MessagingException ex = new MessagingException("message '" + message.event() + "' failed for " + failed
-                    + " of " + targets.size() + " targets");
-            for (Throwable s : agg.getSuppressed()) {
-                ex.addSuppressed(s);
-            }
+            MessagingException ex = new MessagingException("message '" + message.event() + "' failed for "
+                    + failed + " of " + targets.size() + " targets: " + causes.get(0).getMessage());
+            causes.forEach(ex::addSuppressed);
             throw ex;
         });
     }
@@ -497,9 +494,15 @@ public final class Messenger implements AutoCloseable {
             f.completeExceptionally(new MessengerClosedException("messenger of node " + self + " is not running"));
             return f;
         }
-        ScheduledFuture<?> timeoutTask = timer.schedule(() -> f.completeExceptionally(
-                new TimeoutException("no reply from " + nodeId + " to '" + event + "' within " + timeout)),
-                timeout.toNanos(), TimeUnit.NANOSECONDS);
+        ScheduledFuture<?> timeoutTask;
+        try {
+            timeoutTask = timer.schedule(() -> f.completeExceptionally(
+                    new TimeoutException("no reply from " + nodeId + " to '" + event + "' within " + timeout)),
+                    timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            f.completeExceptionally(new MessengerClosedException("messenger of node " + self + " closed"));
+            return f;
+        }
         if (nodeId.equals(self)) {
             runLocally(m, bytes -> callbacks.execute(() -> f.complete(bytes)),
                     err -> callbacks.execute(() -> f.completeExceptionally(err)));
@@ -832,19 +835,22 @@ public final class Messenger implements AutoCloseable {
             p.ackScheduled = true;
             ch = p.channel;
         }
-        ch.eventLoop().execute(() -> {
-            long epoch;
-            long seq;
-            synchronized (p) {
-                p.ackScheduled = false;
-                if (p.channel != ch || p.inbound == null) {
-                    return;
-                }
-                epoch = p.inbound.epoch;
-                seq = p.inbound.delivered;
+        ch.eventLoop().execute(() -> writeAck(p, ch));
+    }
+
+    /** Writes the cumulative ACK of {@code p}'s current inbound stream. Runs on the channel's event loop. */
+    private void writeAck(PeerLink p, Channel ch) {
+        long epoch;
+        long seq;
+        synchronized (p) {
+            p.ackScheduled = false;
+            if (p.channel != ch || p.inbound == null) {
+                return;
             }
-            ch.writeAndFlush(Wire.ack(epoch, seq), ch.voidPromise());
-        });
+            epoch = p.inbound.epoch;
+            seq = p.inbound.delivered;
+        }
+        ch.writeAndFlush(Wire.ack(epoch, seq), ch.voidPromise());
     }
 
     // ------------------------------------------------------------------ delivery (handler threads)
@@ -867,15 +873,38 @@ public final class Messenger implements AutoCloseable {
                 }
             }
         } finally {
+            afterDelivery(p, frame, stream);
+        }
+    }
+
+    /**
+     * Records a delivery and, under one lock acquisition, decides whether an ACK must be scheduled
+     * and whether reading from the sender may resume.
+     */
+    private void afterDelivery(PeerLink p, DataFrame frame, InboundStream stream) {
+        Channel ackOn = null;
+        Channel resume = null;
+        synchronized (p) {
             if (stream != null) {
-                synchronized (p) {
-                    if (stream.delivered < frame.seq()) {
-                        stream.delivered = frame.seq();
-                    }
+                if (stream.delivered < frame.seq()) {
+                    stream.delivered = frame.seq();
                 }
-                scheduleAck(p);
+                if (!p.ackScheduled && p.channel != null && p.inbound != null) {
+                    p.ackScheduled = true;
+                    ackOn = p.channel;
+                }
             }
-            maybeResumeReading(p);
+            if (p.readPaused && p.serial.size() <= config.inboundHighWater() / 2) {
+                p.readPaused = false;
+                resume = p.channel;
+            }
+        }
+        if (ackOn != null) {
+            Channel ch = ackOn;
+            ch.eventLoop().execute(() -> writeAck(p, ch));
+        }
+        if (resume != null) {
+            resume.config().setAutoRead(true);
         }
     }
 
@@ -952,19 +981,6 @@ public final class Messenger implements AutoCloseable {
                 err -> onError.accept(new RemoteHandlerException(err))));
     }
 
-    private void maybeResumeReading(PeerLink p) {
-        Channel ch = null;
-        synchronized (p) {
-            if (p.readPaused && p.serial.size() <= config.inboundHighWater() / 2) {
-                p.readPaused = false;
-                ch = p.channel;
-            }
-        }
-        if (ch != null) {
-            ch.config().setAutoRead(true);
-        }
-    }
-
     private void completeLater(List<Outgoing> outs, Throwable error) {
         List<CompletableFuture<Void>> fs = new ArrayList<>();
         for (Outgoing o : outs) {
@@ -986,7 +1002,7 @@ public final class Messenger implements AutoCloseable {
         };
         try {
             callbacks.execute(r);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             r.run(); // closing: complete on this thread rather than leave futures hanging
         }
     }
@@ -1048,7 +1064,7 @@ public final class Messenger implements AutoCloseable {
                     }
                     dial(p);
                 }, delayMs, TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 return; // closing
             }
         }

@@ -1,0 +1,71 @@
+package io.hacluster.bench.messaging;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Callable;
+
+/**
+ * Reliable messaging between 3 nodes on loopback, 1 KiB payloads: ha-cluster's {@code Messenger}
+ * against JGroups' {@code tcp.xml} stack in the same run. For each system: peak throughput
+ * (closed loop, a window of outstanding broadcasts per node) with its send-to-ack latency, then
+ * latency at half of that system's peak in an open loop.
+ *
+ * <p>A "broadcast" is one message from one node to the two others, complete when both ran their
+ * handler (ha: {@code waitForAllToSend}; JGroups: {@code MessageDispatcher} GET_ALL), so the
+ * delivery rate is twice the broadcast rate.
+ *
+ * <p>Run: {@code mvn -B -q -pl ha-bench exec:exec -Dexec.args="-cp %classpath
+ * io.hacluster.bench.messaging.MessagingBenchmark"}. Knobs (system properties): {@code
+ * bench.perNode} (default 40000), {@code bench.window} (default 256), {@code bench.pacedSeconds}
+ * (default 8).
+ */
+public final class MessagingBenchmark {
+
+    private MessagingBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int perNode = Integer.getInteger("bench.perNode", 40_000);
+        int window = Integer.getInteger("bench.window", 256);
+        double pacedSeconds = Double.parseDouble(System.getProperty("bench.pacedSeconds", "8"));
+        byte[] payload = new byte[1024];
+        new Random(1).nextBytes(payload);
+
+        List<PhaseResult> results = new ArrayList<>();
+        results.addAll(measure(HaMessagingCluster::new, payload, perNode, window, pacedSeconds));
+        results.addAll(measure(JGroupsCluster::new, payload, perNode, window, pacedSeconds));
+
+        System.out.printf("%nReliable broadcast, 3 nodes on 127.0.0.1, 1 KiB payload, %d broadcasts per node, "
+                + "window %d per node, %d cores, Java %s%n", perNode, window,
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
+        System.out.println("| system                   | phase              | bcast/s    | deliv/s    | p50 us    "
+                + "| p99 us    | p99.9 us  | failures |");
+        System.out.println("|--------------------------|--------------------|------------|------------|-----------"
+                + "|-----------|-----------|----------|");
+        for (PhaseResult r : results) {
+            System.out.println(r.row());
+        }
+        System.exit(0); // JGroups leaves non-daemon timer threads behind
+    }
+
+    private static List<PhaseResult> measure(Callable<BroadcastCluster> factory, byte[] payload, int perNode,
+                                             int window, double pacedSeconds) throws Exception {
+        List<PhaseResult> out = new ArrayList<>();
+        try (BroadcastCluster c = factory.call()) {
+            LoadRunner run = new LoadRunner(c, payload);
+            System.out.println("== " + c.name() + ": warm-up");
+            run.peak("warm-up", perNode / 2, window);
+            PhaseResult peak = run.peak("peak", perNode, window);
+            System.out.println(peak.row());
+            out.add(peak);
+            PhaseResult half = run.paced("paced @ 50% peak", peak.rate() / 2, pacedSeconds, 20_000);
+            System.out.println(half.row());
+            out.add(half);
+            PhaseResult low = run.paced("paced @ 1000/s", 1000, Math.min(pacedSeconds, 5), 20_000);
+            System.out.println(low.row());
+            out.add(low);
+        }
+        return out;
+    }
+}
