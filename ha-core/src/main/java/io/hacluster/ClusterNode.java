@@ -698,7 +698,7 @@ public final class ClusterNode implements AutoCloseable {
 
     private Memberlist running() {
         Memberlist ml = memberlist;
-        if (ml == null) {
+        if (ml == null || state == LifecycleState.CLOSED) {
             throw new IllegalStateException("node is " + state + "; start it first");
         }
         return ml;
