@@ -46,15 +46,15 @@ class ExtensionLifecycleTest {
         assertThat(seen).hasSize(5);
         assertThat(seen.stream().distinct()).hasSize(1);
         EmbeddedPostgresTopology topology = (EmbeddedPostgresTopology) seen.get(0);
-        assertThat(topology.replicas()).hasSize(2);
+        assertThat(topology.replicas()).hasSize(1);
 
-        assertThat(postmasterPids).hasSize(3).noneMatch(Postmasters::isAlive);
+        assertThat(postmasterPids).hasSize(2).noneMatch(Postmasters::isAlive);
         Path directory = topology.directory();
         assertThat(directory).doesNotExist();
         assertThat(ChildJvmKillTest.processesMentioning(directory)).isEmpty();
     }
 
-    @PostgresTopologyTest(replicas = 2)
+    @PostgresTopologyTest(replicas = 1)
     static class UsesTopology {
 
         UsesTopology(PostgresTopology pg) {

@@ -3,6 +3,7 @@ package io.hacluster.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.URI;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -33,6 +34,35 @@ class ReplicationTopologyTest {
         try (Connection c = pg.primary().connect(); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)");
         }
+    }
+
+    @Test
+    @Order(0)
+    void serversDescribeThemselvesAndKeepThePasswordOutOfToString(PostgresTopology pg) throws Exception {
+        for (PostgresServer server : pg.servers()) {
+            URI dsn = URI.create(server.dsn());
+            assertThat(dsn.getScheme()).isEqualTo("postgres");
+            assertThat(dsn.getUserInfo()).isEqualTo(server.user() + ":" + server.password());
+            assertThat(dsn.getHost()).isEqualTo("127.0.0.1");
+            assertThat(dsn.getPort()).isEqualTo(server.port());
+            assertThat(dsn.getPath()).isEqualTo("/" + server.database());
+            assertThat(dsn.getQuery()).isEqualTo("sslmode=disable&connect_timeout=10");
+            assertThat(server.jdbcUrl()).isEqualTo("jdbc:postgresql://127.0.0.1:" + server.port() + "/"
+                    + server.database() + "?sslmode=disable&connectTimeout=10");
+            assertThat(server.password()).hasSize(24);
+            assertThat(server.toString()).doesNotContain(server.password());
+            assertThat(pg.toString()).doesNotContain(server.password());
+            try (Connection c = server.connect(); Statement s = c.createStatement();
+                    ResultSet r = s.executeQuery("SELECT current_user, rolsuper, current_setting('max_connections')::int "
+                            + "FROM pg_roles WHERE rolname = current_user")) {
+                assertThat(r.next()).isTrue();
+                assertThat(r.getString(1)).isEqualTo(server.user());
+                assertThat(r.getBoolean(2)).as("application role is not a superuser").isFalse();
+                assertThat(r.getInt(3)).isGreaterThanOrEqualTo(250);
+            }
+        }
+        assertThat(pg.servers()).extracting(PostgresServer::name).containsExactly("primary", "replica1", "replica2");
+        assertThat(pg.servers()).extracting(PostgresServer::port).doesNotHaveDuplicates();
     }
 
     @Test

@@ -3,6 +3,9 @@ package io.hacluster.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -35,6 +38,35 @@ class WatchdogTest {
                     ResultSet r = s.executeQuery("SELECT 1")) {
                 assertThat(r.next()).isTrue();
             }
+        }
+    }
+
+    @Test
+    void sweepStopsPostmastersLeftInTheRunDirectoryOfADeadJvmAndDeletesIt() throws Exception {
+        EmbeddedRuntime runtime = EmbeddedRuntime.get();
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        Path base = Files.createTempDirectory(RunDirectory.base(), "ha-testkit-sweep-");
+        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path run = Files.createDirectory(base.resolve("ha-testkit-run-" + gone.pid() + "-1"));
+        Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.writeString(run.resolve("owner"), gone.pid() + " 0\n");
+        Path dataDir = run.resolve("topology1/primary/data");
+        Files.createDirectories(dataDir.getParent());
+        Commands.run(List.of("cp", "-a", runtime.template().dataDir().toString(), dataDir.toString()), 120);
+        PostgresTemplate.writeServerConf(dataDir, "port = " + FreePorts.pick() + "\n");
+        SupervisedPostmaster leftover = SupervisedPostmaster.launch("leftover", runtime.binaries(), runtime.user(),
+                dataDir, dataDir.getParent().resolve("postgres.log"), Duration.ofSeconds(120));
+        try {
+            long pid = leftover.postmasterPid().orElseThrow();
+
+            RunDirectory.sweepStale(base);
+
+            assertThat(Postmasters.isAlive(pid)).isFalse();
+            assertThat(run).doesNotExist();
+        } finally {
+            leftover.stop(false, Duration.ofSeconds(30));
+            Files2.deleteRecursively(base);
         }
     }
 
