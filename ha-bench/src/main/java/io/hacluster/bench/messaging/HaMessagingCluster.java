@@ -23,8 +23,8 @@ final class HaMessagingCluster implements BroadcastCluster {
                     .compressionEnabled(false) // JGroups' tcp.xml does not compress either
                     .maxPendingPerPeer(100_000)
                     .maxPendingBytesPerPeer(512L * 1024 * 1024)
-                    .handlerThreads(2)
-                    .ioThreads(2)
+                    .handlerThreads(Integer.getInteger("bench.handlerThreads", 2))
+                    .ioThreads(Integer.getInteger("bench.ioThreads", 1))
                     .build();
             Messenger m = new Messenger(cfg);
             m.start();

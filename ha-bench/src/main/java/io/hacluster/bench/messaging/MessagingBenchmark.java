@@ -18,7 +18,8 @@ import java.util.concurrent.Callable;
  * <p>Run: {@code mvn -B -q -pl ha-bench exec:exec -Dexec.args="-cp %classpath
  * io.hacluster.bench.messaging.MessagingBenchmark"}. Knobs (system properties): {@code
  * bench.perNode} (default 40000), {@code bench.window} (default 256), {@code bench.pacedSeconds}
- * (default 8).
+ * (default 8), {@code bench.systems} (default "ha,jgroups"), {@code bench.ioThreads} (default 1) and
+ * {@code bench.handlerThreads} (default 2) per ha node.
  */
 public final class MessagingBenchmark {
 
@@ -32,9 +33,14 @@ public final class MessagingBenchmark {
         byte[] payload = new byte[1024];
         new Random(1).nextBytes(payload);
 
+        String systems = System.getProperty("bench.systems", "ha,jgroups");
         List<PhaseResult> results = new ArrayList<>();
-        results.addAll(measure(HaMessagingCluster::new, payload, perNode, window, pacedSeconds));
-        results.addAll(measure(JGroupsCluster::new, payload, perNode, window, pacedSeconds));
+        if (systems.contains("ha")) {
+            results.addAll(measure(HaMessagingCluster::new, payload, perNode, window, pacedSeconds));
+        }
+        if (systems.contains("jgroups")) {
+            results.addAll(measure(JGroupsCluster::new, payload, perNode, window, pacedSeconds));
+        }
 
         System.out.printf("%nReliable broadcast, 3 nodes on 127.0.0.1, 1 KiB payload, %d broadcasts per node, "
                 + "window %d per node, %d cores, Java %s%n", perNode, window,
