@@ -138,9 +138,10 @@ class ClusterNodeDiscoveryTest {
         assertThat(info.version()).isEqualTo("10.5.1");
         assertThat(info.configHash()).hasSize(64);
 
-        // Reliable broadcasts from every node, while streaming connections are cut and restored.
-        int rounds = 6;
-        int perRound = 500;
+        // Reliable broadcasts from every node, while streaming connections are cut and restored:
+        // 3 nodes x 17,000 broadcasts x 2 receivers = 102,000 reliable messages.
+        int rounds = 10;
+        int perRound = 1700;
         Map<String, Map<String, List<Integer>>> received = new ConcurrentHashMap<>();
         for (ClusterNode n : three) {
             Map<String, List<Integer>> bySender = new ConcurrentHashMap<>();
@@ -167,6 +168,9 @@ class ClusterNodeDiscoveryTest {
             }
             Thread.sleep(100);  // let the cut peer's queue build up before the restore
             cutter.streamFaults().restore(victim.id());
+            // Back-pressure as an application would apply it: stay well inside PeerQueueSize.
+            await().atMost(Duration.ofSeconds(60)).until(() -> three.stream().allMatch(n ->
+                    three.stream().allMatch(p -> n.messenger().pendingCount(p.id()) < 3000)));
         }
         int total = next;
         long established = three.stream().mapToLong(n -> n.messenger().stats().connectionsEstablished()).sum();
