@@ -1,10 +1,12 @@
 package io.hacluster.testkit;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,15 +50,15 @@ final class EmbeddedPostgresServer implements PostgresServer {
     void create() {
         try {
             Files.createDirectories(directory);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new PostgresTestkitException("Cannot create " + directory + ": " + e, e);
         }
         // cp -a keeps owner and modes (0700 data directory of the server user).
-        Commands.run(java.util.List.of("cp", "-a", runtime.template().dataDir().toString(), dataDir.toString()), 120);
+        Commands.run(List.of("cp", "-a", runtime.template().dataDir().toString(), dataDir.toString()), 120);
         if (standby) {
             try {
                 Files.writeString(dataDir.resolve("standby.signal"), "");
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new PostgresTestkitException("Cannot write standby.signal for " + name + ": " + e, e);
             }
         }
@@ -80,7 +82,7 @@ final class EmbeddedPostgresServer implements PostgresServer {
     private long logSize() {
         try {
             return Files.exists(logFile) ? Files.size(logFile) : 0;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return 0;
         }
     }

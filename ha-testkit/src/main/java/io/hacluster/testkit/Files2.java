@@ -1,8 +1,12 @@
 package io.hacluster.testkit;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
@@ -17,7 +21,7 @@ final class Files2 {
 
     /** Deletes a tree; files that vanish meanwhile are fine. Symbolic links are removed, not followed. */
     static void deleteRecursively(Path root) throws IOException {
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
@@ -50,7 +54,7 @@ final class Files2 {
     static String tail(Path file, int maxLines) {
         try {
             // Decoding replaces malformed bytes instead of failing: a log tail is for humans.
-            String text = new String(Files.readAllBytes(file), java.nio.charset.StandardCharsets.UTF_8);
+            String text = new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
             List<String> lines = List.of(text.split("\\R"));
             List<String> last = new ArrayList<>(lines.subList(Math.max(0, lines.size() - maxLines), lines.size()));
             return String.join(System.lineSeparator(), last);
@@ -61,14 +65,14 @@ final class Files2 {
 
     /** The text of a file from byte {@code offset} on (empty if it cannot be read). */
     static String readFrom(Path file, long offset) {
-        try (var channel = java.nio.channels.FileChannel.open(file)) {
+        try (var channel = FileChannel.open(file)) {
             long size = channel.size();
             if (offset >= size) {
                 return "";
             }
-            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate((int) Math.min(size - offset, 1 << 20));
+            ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(size - offset, 1 << 20));
             channel.read(buffer, offset);
-            return new String(buffer.array(), 0, buffer.position(), java.nio.charset.StandardCharsets.UTF_8);
+            return new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             return "";
         }

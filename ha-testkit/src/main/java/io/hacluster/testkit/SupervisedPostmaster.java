@@ -111,7 +111,13 @@ final class SupervisedPostmaster {
             throw new PostgresTestkitException("Cannot launch postgres for " + serverName + ": " + e, e);
         }
         SupervisedPostmaster postmaster = new SupervisedPostmaster(watchdog, dataDir, logFile);
-        postmaster.awaitReady(serverName, timeout);
+        try {
+            postmaster.awaitReady(serverName, timeout);
+        } catch (RuntimeException | Error e) {
+            // Nobody will hold this postmaster: end of file makes its watchdog shut it down.
+            postmaster.abandon();
+            throw e;
+        }
         return postmaster;
     }
 
