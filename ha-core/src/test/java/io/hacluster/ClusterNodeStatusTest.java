@@ -240,6 +240,30 @@ class ClusterNodeStatusTest {
     }
 
     @Test
+    void smallBestEffortMessagesRideGossipAndLargeOnesTheStream() throws Exception {
+        List<ClusterNode> two = cluster("1.0.0", "1.0.0");
+        ClusterNode a = two.get(0);
+        ClusterNode b = two.get(1);
+        java.util.concurrent.BlockingQueue<Integer> sizes = new java.util.concurrent.LinkedBlockingQueue<>();
+        b.registerHandler("inv_channel", m -> sizes.add(m.data().length));
+        await().atMost(Duration.ofSeconds(30)).until(() -> a.messenger().connectedPeers().contains(b.id()));
+        // UDP may drop a packet even on loopback: send until one arrives, boundedly.
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            a.sendTo(b.id(), ClusterMessage.bestEffort("inv_channel", new byte[26])).get(5, TimeUnit.SECONDS);
+            Integer got = sizes.poll(200, TimeUnit.MILLISECONDS);
+            return got != null && got == 26;
+        });
+        assertThat(a.messenger().stats().bestEffortViaChannel()).isPositive();
+        long viaChannel = a.messenger().stats().bestEffortViaChannel();
+        sizes.clear();
+        byte[] large = new byte[64 * 1024];
+        new java.util.Random(7).nextBytes(large);  // incompressible, so it cannot shrink into a packet
+        a.sendTo(b.id(), ClusterMessage.bestEffort("inv_channel", large)).get(5, TimeUnit.SECONDS);
+        assertThat(sizes.poll(20, TimeUnit.SECONDS)).isEqualTo(64 * 1024);
+        assertThat(a.messenger().stats().bestEffortViaChannel()).isEqualTo(viaChannel);  // went over the stream
+    }
+
+    @Test
     void clearErrorsForConfigurationsThatCannotWork() {
         assertThatThrownBy(() -> ClusterNode.builder()
                 .clusterSettings(TestNodes.settings("c", List.of()).enable(false).build()).build())
