@@ -95,19 +95,11 @@ final class ReplicationSql {
     }
 
     /**
-     * Waits until {@code standby} has replayed {@code upstream}'s current WAL insert position (it
-     * covers every record written so far, flushed or not).
+     * Waits until {@code standby} has replayed everything {@code upstream} had written when this
+     * was called: its WAL insert position, which covers every record, committed or not.
      */
     static void awaitReplay(PostgresServer standby, PostgresServer upstream, Duration timeout) {
-        String target;
-        try (Connection connection = upstream.connectAsSuperuser();
-                Statement statement = connection.createStatement();
-                ResultSet result = statement.executeQuery("SELECT pg_current_wal_insert_lsn()::text")) {
-            result.next();
-            target = result.getString(1);
-        } catch (SQLException e) {
-            throw new PostgresTestkitException("Cannot read the current WAL position of " + upstream.name() + ": " + e, e);
-        }
+        String target = flushedInsertPosition(upstream);
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Connection connection = standby.connectAsSuperuser();
                 PreparedStatement query = connection.prepareStatement(
@@ -139,6 +131,31 @@ final class ReplicationSql {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new PostgresTestkitException("Interrupted while waiting for replay on " + standby.name(), e);
+        }
+    }
+
+    /**
+     * The upstream's WAL insert position, made sure to reach the standby. WAL senders ship only
+     * flushed WAL, and records without a commit (vacuum, say) can sit unflushed in a partial page
+     * until the next commit; so the position is read inside a transaction that takes a
+     * transaction id and commits synchronously, whose commit flushes everything before it.
+     */
+    private static String flushedInsertPosition(PostgresServer upstream) {
+        try (Connection connection = upstream.connectAsSuperuser()) {
+            connection.setAutoCommit(false);
+            String target;
+            try (Statement statement = connection.createStatement()) {
+                statement.execute("SET LOCAL synchronous_commit = on");
+                statement.execute("SELECT pg_current_xact_id()");
+                try (ResultSet result = statement.executeQuery("SELECT pg_current_wal_insert_lsn()::text")) {
+                    result.next();
+                    target = result.getString(1);
+                }
+            }
+            connection.commit();
+            return target;
+        } catch (SQLException e) {
+            throw new PostgresTestkitException("Cannot read the current WAL position of " + upstream.name() + ": " + e, e);
         }
     }
 
