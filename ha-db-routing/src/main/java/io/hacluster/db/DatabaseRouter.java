@@ -10,9 +10,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,11 +42,20 @@ public final class DatabaseRouter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DatabaseRouter.class);
     private static final long ROLE_CHECK_MIN_GAP_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long DRAIN_POLL_MILLIS = 100;
+    private static final int REPLICAS = 0;
+    private static final int SEARCH = 1;
 
     private final RouterCounters counters = new RouterCounters();
     private final ScheduledExecutorService scheduler;
-    private final AtomicInteger replicaCursor = new AtomicInteger();
-    private final AtomicInteger searchCursor = new AtomicInteger();
+    /**
+     * Round-robin positions per thread: [0] replicas, [1] search replicas. Per thread rather than
+     * one shared AtomicInteger because every borrow would otherwise write the same cache line
+     * from every core; each thread still alternates evenly, so the load spreads evenly.
+     */
+    private final ThreadLocal<int[]> cursors = ThreadLocal.withInitial(() -> {
+        int start = ThreadLocalRandom.current().nextInt(1 << 16);
+        return new int[] {start, start};
+    });
     private final ThreadLocal<Boolean> readOnlyScope = new ThreadLocal<>();
     private final List<Consumer<ServerStatus>> statusListeners = new CopyOnWriteArrayList<>();
     private final AtomicBoolean roleCheckPending = new AtomicBoolean();
@@ -202,7 +211,7 @@ public final class DatabaseRouter implements AutoCloseable {
         if (lockedToMaster || t.replicas.length == 0) {
             return master();
         }
-        Borrowed b = fromRotation(t.replicaRotation(), replicaCursor, null);
+        Borrowed b = fromRotation(t.replicaRotation(), REPLICAS, null);
         if (b != null) {
             return b.connection;
         }
@@ -219,7 +228,7 @@ public final class DatabaseRouter implements AutoCloseable {
             return master();
         }
         if (t.searchReplicas.length > 0) {
-            Borrowed b = fromRotation(t.searchRotation(), searchCursor, null);
+            Borrowed b = fromRotation(t.searchRotation(), SEARCH, null);
             if (b != null) {
                 return b.connection;
             }
@@ -244,7 +253,7 @@ public final class DatabaseRouter implements AutoCloseable {
         Server[] rotation = t.replicaRotation();
         int n = rotation.length;
         if (n > 0) {
-            int start = Math.floorMod(replicaCursor.getAndIncrement(), n);
+            int start = Math.floorMod(cursors.get()[REPLICAS]++, n);
             for (int i = 0; i < n; i++) {
                 Server s = rotation[(start + i) % n];
                 long replay = s.replayLsn();
@@ -340,7 +349,7 @@ public final class DatabaseRouter implements AutoCloseable {
             c = master();
             first = t.master;
         } else {
-            Borrowed b = fromRotation(t.replicaRotation(), replicaCursor, null);
+            Borrowed b = fromRotation(t.replicaRotation(), REPLICAS, null);
             if (b == null) {
                 counters.replicaFallbacks.increment();
                 c = master();
@@ -360,7 +369,7 @@ public final class DatabaseRouter implements AutoCloseable {
         }
         counters.readRetries.increment();
         if (token == null && first != t.master) {
-            Borrowed second = fromRotation(t.replicaRotation(), replicaCursor, first);
+            Borrowed second = fromRotation(t.replicaRotation(), REPLICAS, first);
             if (second != null) {
                 try (Connection conn = second.connection) {
                     return work.apply(conn);
@@ -385,12 +394,12 @@ public final class DatabaseRouter implements AutoCloseable {
     }
 
     /** Round-robin over a rotation snapshot, skipping {@code exclude} and servers that fail to lend. */
-    private Borrowed fromRotation(Server[] rotation, AtomicInteger cursor, Server exclude) {
+    private Borrowed fromRotation(Server[] rotation, int tier, Server exclude) {
         int n = rotation.length;
         if (n == 0) {
             return null;
         }
-        int start = Math.floorMod(cursor.getAndIncrement(), n);
+        int start = Math.floorMod(cursors.get()[tier]++, n);
         for (int i = 0; i < n; i++) {
             Server s = rotation[(start + i) % n];
             if (s != exclude && s.inRotation()) {
@@ -403,11 +412,16 @@ public final class DatabaseRouter implements AutoCloseable {
         return null;
     }
 
+    /** A connection from {@code s}, or null (the caller tries elsewhere); takes {@code s} out only if it is unreachable. */
     private static Connection tryBorrow(Server s) {
         try {
             return s.borrow();
         } catch (SQLException e) {
-            s.connectionFailedInUse("no connection: " + SqlStates.describe(e));
+            if (SqlStates.isUnreachable(e)) {
+                s.connectionFailedInUse("no connection: " + SqlStates.describe(e));
+            } else {
+                log.debug("{} lent no connection in time: {}", s, SqlStates.describe(e));
+            }
             return null;
         }
     }

@@ -39,12 +39,15 @@ final class ServerConnections {
         config.setPoolName(poolName(settings, tier, dsn));
         config.setDataSource(new RoleCheckingDataSource(pg, tier, dsn.label()));
         config.setMaximumPoolSize(settings.maxOpenConns());
-        config.setMinimumIdle(Math.min(settings.maxIdleConns(), settings.maxOpenConns()));
+        int minimumIdle = Math.min(settings.maxIdleConns(), settings.maxOpenConns());
+        config.setMinimumIdle(minimumIdle);
         long lifetime = clamp("ConnMaxLifetimeMilliseconds", settings.connMaxLifetimeMillis(),
                 HIKARI_MIN_LIFETIME_MILLIS);
         config.setMaxLifetime(lifetime);
-        config.setIdleTimeout(clamp("ConnMaxIdleTimeMilliseconds", settings.connMaxIdleTimeMillis(),
-                HIKARI_MIN_IDLE_TIMEOUT_MILLIS));
+        // Only connections above minimumIdle ever idle out; HikariCP warns if a fixed-size pool has one.
+        config.setIdleTimeout(minimumIdle < settings.maxOpenConns()
+                ? clamp("ConnMaxIdleTimeMilliseconds", settings.connMaxIdleTimeMillis(), HIKARI_MIN_IDLE_TIMEOUT_MILLIS)
+                : 0);
         // keepalive must stay below maxLifetime or HikariCP disables it with a warning of its own.
         config.setKeepaliveTime(lifetime == 0 || lifetime > HIKARI_DEFAULT_KEEPALIVE_MILLIS
                 ? HIKARI_DEFAULT_KEEPALIVE_MILLIS : 0);

@@ -56,6 +56,25 @@ final class SqlStates {
                 || "40P01".equals(sql.getSQLState()));
     }
 
+    /**
+     * Stricter than {@link #isServerFailure}: true only when an SQLState or a network exception in
+     * the chain says the server could not be reached. A pool-exhaustion timeout from HikariCP
+     * (no SQLState, no cause) is not evidence against the server and must not take it out.
+     */
+    static boolean isUnreachable(Throwable error) {
+        Throwable t = error;
+        for (int depth = 0; t != null && depth < 8; depth++) {
+            if (t instanceof java.io.IOException) {
+                return true;
+            }
+            if (t instanceof SQLException sql && isServerFailureState(sql.getSQLState())) {
+                return true;
+            }
+            t = t.getCause() == t ? null : t.getCause();
+        }
+        return false;
+    }
+
     static boolean isServerFailureState(String state) {
         return state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
                 || state.equals("57P03") || state.equals("53300"));

@@ -25,6 +25,15 @@ class SqlStatesTest {
     }
 
     @Test
+    void poolExhaustionIsNotUnreachability() {
+        assertThat(SqlStates.isUnreachable(new SQLTransientConnectionException("request timed out"))).isFalse();
+        assertThat(SqlStates.isUnreachable(new SQLTransientConnectionException("timed out", "08001",
+                new SQLException("refused", "08001")))).isTrue();
+        assertThat(SqlStates.isUnreachable(new SQLTransientConnectionException("timed out", null,
+                new java.net.ConnectException("refused")))).isTrue();
+    }
+
+    @Test
     void describeMasksPasswords() {
         assertThat(SqlStates.describe(new SQLException("cannot reach postgres://u:pw@h/db", "08001")))
                 .isEqualTo("08001 cannot reach postgres://u:****@h/db");

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 
 /** Manual failover: kill the primary, promote a replica, reload. Destroys its topology. */
 @PostgresTopologyTest(replicas = 2)
-class FailoverIT {
+class FailoverTest {
 
     private static final int MAX_WRITES = 100_000;
 

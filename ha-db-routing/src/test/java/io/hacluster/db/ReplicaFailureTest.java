@@ -28,9 +28,9 @@ import org.slf4j.LoggerFactory;
 
 /** A replica stopped and restarted under a multi-threaded read load. */
 @PostgresTopologyTest(replicas = 2)
-class ReplicaFailureIT {
+class ReplicaFailureTest {
 
-    private static final Logger log = LoggerFactory.getLogger(ReplicaFailureIT.class);
+    private static final Logger log = LoggerFactory.getLogger(ReplicaFailureTest.class);
     private static final int READERS = 4;
     /** Per reader; the loop also stops when the test says so. Bounds the test if anything hangs. */
     private static final int MAX_READS_PER_THREAD = 200_000;
@@ -108,6 +108,36 @@ class ReplicaFailureIT {
             try (Connection c = router.replica()) {
                 assertThat(port(c)).isIn(replica1.port(), replica2.port());
             }
+        }
+    }
+
+    @Test
+    void monitorTakesAnIdleReplicaOutAndAFailedBorrowDoesSoWithoutWaitingForATick(PostgresTopology pg)
+            throws Exception {
+        PostgresServer replica1 = pg.replicas().get(0);
+        PostgresServer replica2 = pg.replicas().get(1);
+        try (DatabaseRouter monitored = DatabaseRouter.start(settings(pg).monitorIntervalSeconds(1).build());
+             DatabaseRouter noTicks = DatabaseRouter.start(settings(pg).monitorIntervalSeconds(3600).build())) {
+            replica1.stop();
+            try {
+                // No traffic on this router: only the monitor can notice.
+                await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
+                        assertThat(status(monitored, replica1).state()).isEqualTo(ServerState.DOWN));
+                assertThat(status(monitored, replica1).reason()).doesNotContain("in use");
+
+                // This router's monitor will not tick during the test: the failed borrow itself must do it.
+                assertThat(status(noTicks, replica1).state()).isEqualTo(ServerState.HEALTHY);
+                for (int i = 0; i < 2; i++) {
+                    assertThat(noTicks.read(Pg::port)).isEqualTo(replica2.port());
+                }
+                assertThat(status(noTicks, replica1).state()).isEqualTo(ServerState.DOWN);
+                assertThat(status(noTicks, replica1).reason()).contains("in use");
+                assertThat(noTicks.metrics().markedDown()).isEqualTo(1);
+            } finally {
+                replica1.start();
+            }
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(status(monitored, replica1).state()).isEqualTo(ServerState.HEALTHY));
         }
     }
 }

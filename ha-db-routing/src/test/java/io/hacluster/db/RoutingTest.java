@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 
 /** Routing on a real primary with two streaming replicas; every test leaves the topology as it found it. */
 @PostgresTopologyTest(replicas = 2)
-class RoutingIT {
+class RoutingTest {
 
     private static PostgresServer primary;
     private static PostgresServer replica1;
