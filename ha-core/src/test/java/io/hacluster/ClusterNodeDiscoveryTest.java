@@ -199,6 +199,8 @@ class ClusterNodeDiscoveryTest {
         ClusterNode leaving = three.get(2);
         leaving.close();
         assertThat(discoveryRows(cluster)).hasSize(2).noneMatch(r -> r.startsWith(leaving.id()));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(TestNodes.threadsOf(leaving.id())).as("threads left behind").isEmpty());
         await().atMost(Duration.ofSeconds(30)).until(() -> three.get(0).clusterInfos().size() == 2
                 && three.get(1).clusterInfos().size() == 2);
     }

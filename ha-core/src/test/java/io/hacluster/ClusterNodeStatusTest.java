@@ -175,6 +175,8 @@ class ClusterNodeStatusTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> get(endpoint, HealthServer.PING_PATH).statusCode() == 503);
             closing.get(30, TimeUnit.SECONDS);
             assertThat(node.health().healthy()).isFalse();
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                    assertThat(TestNodes.threadsOf(node.id())).as("threads left behind").isEmpty());
             assertThatThrownBy(() -> get(endpoint, HealthServer.PING_PATH)).isInstanceOf(ConnectException.class);
             HttpResponse<String> after = get(embedded.address(), HealthServer.PING_PATH);
             assertThat(after.statusCode()).isEqualTo(503);

@@ -10,6 +10,15 @@ final class TestNodes {
     private TestNodes() {
     }
 
+    /** Live threads whose name carries {@code nodeId} (every thread a node starts does). */
+    static List<String> threadsOf(String nodeId) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(Thread::isAlive)
+                .map(Thread::getName)
+                .filter(name -> name.contains(nodeId))
+                .toList();
+    }
+
     static String clusterName() {
         return "t-" + UUID.randomUUID().toString().substring(0, 8);
     }
