@@ -408,6 +408,20 @@ class NettyTransportLoopbackTest {
         int taken = a.boundAddress().getPort();
         assertThatThrownBy(() -> NettyTransport.bind(NettyTransportConfig.of("clash", new InetSocketAddress(LOOPBACK, taken))))
                 .isInstanceOf(UncheckedIOException.class).hasMessageContaining(String.valueOf(taken));
+
+        // Only the UDP side taken: the error names UDP, and the TCP listener bound first is
+        // released again (a port-0 bind retries on exactly this path).
+        try (DatagramSocket udpOnly = new DatagramSocket(0, LOOPBACK)) {
+            int port = udpOnly.getLocalPort();
+            assertThatThrownBy(() -> NettyTransport.bind(NettyTransportConfig.of("udp-clash", new InetSocketAddress(LOOPBACK, port))))
+                    .isInstanceOf(UncheckedIOException.class).hasMessageContaining("UDP");
+            try (java.net.ServerSocket tcp = new java.net.ServerSocket()) {
+                tcp.bind(new InetSocketAddress(LOOPBACK, port));
+                assertThat(tcp.getLocalPort()).isEqualTo(port);
+            }
+        }
+        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().startsWith("ha-udp-clash-")
+                || t.getName().startsWith("ha-clash-"));
     }
 
     @Test
