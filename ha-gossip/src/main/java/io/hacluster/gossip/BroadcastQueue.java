@@ -20,10 +20,15 @@ import java.util.function.IntSupplier;
 final class BroadcastQueue {
 
     /** Order: fewer transmits first, then longer messages, then newer (higher id). */
-    private static final Comparator<Entry> ORDER = Comparator
-            .comparingInt((Entry e) -> e.transmits)
-            .thenComparing(Comparator.comparingInt((Entry e) -> e.length).reversed())
-            .thenComparing(Comparator.comparingLong((Entry e) -> e.id).reversed());
+    private static final Comparator<Entry> ORDER = (a, b) -> {
+        if (a.transmits != b.transmits) {
+            return a.transmits < b.transmits ? -1 : 1;
+        }
+        if (a.length != b.length) {
+            return a.length > b.length ? -1 : 1;
+        }
+        return Long.compare(b.id, a.id);
+    };
 
     private final int retransmitMult;
     private final IntSupplier numNodes;

@@ -28,11 +28,11 @@ public final class Memberlist implements AutoCloseable {
     private final GossipConfig config;
     private final Transport transport;
     private final Scheduler scheduler;
-    private final AutoCloseable ownedScheduler;
+    private final SingleThreadScheduler ownedScheduler;
     private final GossipCore core;
     private volatile boolean closed;
 
-    private Memberlist(Builder b, Scheduler scheduler, AutoCloseable ownedScheduler) {
+    private Memberlist(Builder b, Scheduler scheduler, SingleThreadScheduler ownedScheduler) {
         this.config = b.config;
         this.transport = b.transport;
         this.scheduler = scheduler;
@@ -96,7 +96,7 @@ public final class Memberlist implements AutoCloseable {
             core.stop();
             stopped.complete(null);
         });
-        if (ownedScheduler != null) {
+        if (ownedScheduler != null && !ownedScheduler.isCurrentThread()) {
             try {
                 stopped.get(5, java.util.concurrent.TimeUnit.SECONDS);
             } catch (Exception e) {
@@ -105,11 +105,7 @@ public final class Memberlist implements AutoCloseable {
         }
         transport.close();
         if (ownedScheduler != null) {
-            try {
-                ownedScheduler.close();
-            } catch (Exception ignored) {
-                // SingleThreadScheduler.close does not throw
-            }
+            ownedScheduler.close();
         }
     }
 

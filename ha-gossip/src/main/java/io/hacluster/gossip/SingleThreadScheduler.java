@@ -19,12 +19,14 @@ public final class SingleThreadScheduler implements Scheduler, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SingleThreadScheduler.class);
 
     private final ScheduledThreadPoolExecutor executor;
+    private volatile Thread thread;
 
     /** Starts the thread for node {@code nodeName}. */
     public SingleThreadScheduler(String nodeName) {
         executor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "ha-" + nodeName + "-gossip");
             t.setDaemon(true);
+            thread = t;
             return t;
         });
         executor.setRemoveOnCancelPolicy(true);
@@ -58,6 +60,11 @@ public final class SingleThreadScheduler implements Scheduler, AutoCloseable {
         } catch (RejectedExecutionException e) {
             return () -> { };
         }
+    }
+
+    /** True when called from this scheduler's own thread. */
+    boolean isCurrentThread() {
+        return Thread.currentThread() == thread;
     }
 
     private static Runnable guard(Runnable task) {
