@@ -4,7 +4,6 @@ import io.hacluster.gossip.Member;
 import io.hacluster.gossip.MemberState;
 import io.hacluster.gossip.Memberlist;
 import io.hacluster.messaging.BestEffortChannel;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Best-effort cluster messages as gossip UDP user messages (memberlist's
@@ -22,7 +21,6 @@ final class GossipBestEffortChannel implements BestEffortChannel {
 
     private final int maxPacketSize;
     private volatile Memberlist memberlist;
-    private final AtomicLong refused = new AtomicLong();
 
     GossipBestEffortChannel(int udpBufferSize) {
         this.maxPacketSize = Math.max(0, udpBufferSize - PACKET_OVERHEAD);
@@ -46,20 +44,13 @@ final class GossipBestEffortChannel implements BestEffortChannel {
         }
         Member target = ml.member(nodeId);
         if (target == null || target.state() != MemberState.ALIVE) {
-            refused.incrementAndGet();
             return false;
         }
         try {
             ml.sendBestEffort(target, packet);
             return true;
         } catch (IllegalArgumentException | IllegalStateException tooLargeOrStopped) {
-            refused.incrementAndGet();
-            return false;
+            return false;  // the messenger sends it over the stream instead
         }
-    }
-
-    /** Packets handed back to the stream (unknown or not-alive target, too large, gossip stopped). */
-    long refused() {
-        return refused.get();
     }
 }
