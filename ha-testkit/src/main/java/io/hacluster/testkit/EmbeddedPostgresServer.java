@@ -3,6 +3,7 @@ package io.hacluster.testkit;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -50,6 +51,8 @@ final class EmbeddedPostgresServer implements PostgresServer {
     void create() {
         try {
             Files.createDirectories(directory);
+            // Explicit: a umask of 077 would lock the server user out of its own data directory.
+            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxr-xr-x"));
         } catch (IOException e) {
             throw new PostgresTestkitException("Cannot create " + directory + ": " + e, e);
         }

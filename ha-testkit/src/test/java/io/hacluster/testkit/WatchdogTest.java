@@ -51,8 +51,9 @@ class WatchdogTest {
         Path run = Files.createDirectory(base.resolve("ha-testkit-run-" + gone.pid() + "-1"));
         Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.writeString(run.resolve("owner"), gone.pid() + " 0\n");
-        Path dataDir = run.resolve("topology1/primary/data");
-        Files.createDirectories(dataDir.getParent());
+        Path serverDir = Files.createDirectory(run.resolve("primary"));
+        Files.setPosixFilePermissions(serverDir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path dataDir = serverDir.resolve("data");
         Commands.run(List.of("cp", "-a", runtime.template().dataDir().toString(), dataDir.toString()), 120);
         PostgresTemplate.writeServerConf(dataDir, "port = " + FreePorts.pick() + "\n");
         SupervisedPostmaster leftover = SupervisedPostmaster.launch("leftover", runtime.binaries(), runtime.user(),
