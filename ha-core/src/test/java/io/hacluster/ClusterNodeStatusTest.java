@@ -266,6 +266,39 @@ class ClusterNodeStatusTest {
     }
 
     @Test
+    void aNodeWhoseSeedStartsLaterFindsItByRetrying() {
+        String name = TestNodes.clusterName();
+        ClusterSettings seedSettings = TestNodes.settings(name, List.of()).build();
+        // The seed is not running yet: the join fails, the node starts alone and keeps retrying.
+        ClusterNode early = start(TestNodes.settings(name, List.of("127.0.0.1:" + seedSettings.gossipPort())).build(),
+                "1.0.0");
+        assertThat(early.members()).hasSize(1);
+        ClusterNode seed = start(seedSettings, "1.0.0");
+        await().atMost(Duration.ofSeconds(30)).until(() -> early.clusterInfos().size() == 2
+                && seed.clusterInfos().size() == 2);
+    }
+
+    @Test
+    void unreachableDiscoveryDatabaseFailsStartClearlyAndReleasesEverything() {
+        int closedPort = TestPorts.tcpAndUdp();
+        ClusterSettings settings = TestNodes.settings(TestNodes.clusterName(), List.of()).healthPort(TestPorts.tcpAndUdp())
+                .build();
+        ClusterNode node = ClusterNode.builder().clusterSettings(settings)
+                .discoveryConnections(() -> java.sql.DriverManager.getConnection(
+                        "jdbc:postgresql://127.0.0.1:" + closedPort + "/ha?connectTimeout=5", "ha", "secret-pw"))
+                .build();
+        nodes.add(node);
+        assertThatThrownBy(node::start).isInstanceOf(ClusterStartException.class)
+                .hasMessageContaining("ClusterDiscovery")
+                .hasMessageNotContaining("secret-pw");
+        assertThat(node.state()).isEqualTo(LifecycleState.CLOSED);
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(TestNodes.threadsOf(node.id())).as("threads left behind").isEmpty());
+        ClusterNode retry = start(settings, "1.0.0");  // gossip, streaming and health ports are free again
+        assertThat(retry.healthAddress()).isPresent();
+    }
+
+    @Test
     void clearErrorsForConfigurationsThatCannotWork() {
         assertThatThrownBy(() -> ClusterNode.builder()
                 .clusterSettings(TestNodes.settings("c", List.of()).enable(false).build()).build())
