@@ -118,6 +118,8 @@ final class PostgresBinaries {
             try {
                 long started = System.nanoTime();
                 untar(archive, staging);
+                // Directories tar creates implicitly follow the umask; the server user must read everything.
+                Commands.run(List.of("chmod", "-R", "a+rX", staging.toString()), 60);
                 Files.writeString(staging.resolve(COMPLETE_MARKER), archive + "\n", StandardCharsets.UTF_8);
                 // createTempDirectory made it 0700; the server user must be able to read and run it.
                 Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
