@@ -1,11 +1,14 @@
 package io.hacluster;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.Set;
 
 /**
  * One node as every other node sees it: Mattermost's {@code model.ClusterInfo} fields plus a
  * status. The fields come from the node's gossip meta; {@code ipAddress} is the address gossip
- * reaches it at. An unreachable node keeps the last fields it advertised.
+ * reaches it at. An unreachable node keeps the last fields it advertised. As JSON the fields
+ * carry Mattermost's names ({@code schema_version}, {@code config_hash}, {@code ipaddress}), so
+ * tools that read Mattermost's cluster status read this one.
  *
  * @param id            node id
  * @param version       application version
@@ -16,8 +19,14 @@ import java.util.Set;
  * @param status        GREEN, or RED with {@code reasons}
  * @param reasons       empty exactly when {@code status} is GREEN
  */
-public record ClusterInfo(String id, String version, String schemaVersion, String configHash,
-                          String ipAddress, String hostname, NodeStatus status, Set<StatusReason> reasons) {
+public record ClusterInfo(@JsonProperty("id") String id,
+                          @JsonProperty("version") String version,
+                          @JsonProperty("schema_version") String schemaVersion,
+                          @JsonProperty("config_hash") String configHash,
+                          @JsonProperty("ipaddress") String ipAddress,
+                          @JsonProperty("hostname") String hostname,
+                          @JsonProperty("status") NodeStatus status,
+                          @JsonProperty("reasons") Set<StatusReason> reasons) {
 
     public ClusterInfo {
         reasons = Set.copyOf(reasons);

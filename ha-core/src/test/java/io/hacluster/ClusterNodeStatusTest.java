@@ -163,7 +163,8 @@ class ClusterNodeStatusTest {
             assertThat(get(embedded.address(), HealthServer.PING_PATH).statusCode()).isEqualTo(200);
             HttpResponse<String> status = get(endpoint, HealthServer.STATUS_PATH);
             assertThat(status.statusCode()).isEqualTo(200);
-            assertThat(status.body()).contains("\"clusterInfos\"", "\"members\"", node.id(), "\"status\":\"GREEN\"");
+            assertThat(status.body()).contains("\"clusterInfos\"", "\"members\"", node.id(), "\"status\":\"GREEN\"",
+                    "\"schema_version\"", "\"config_hash\":\"" + node.configHash() + "\"", "\"ipaddress\":\"127.0.0.1\"");
             assertThat(node.health()).satisfies(h -> {
                 assertThat(h.healthy()).isTrue();
                 assertThat(h.state()).isEqualTo(LifecycleState.RUNNING);
