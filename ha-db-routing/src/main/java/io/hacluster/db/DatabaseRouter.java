@@ -314,8 +314,9 @@ public final class DatabaseRouter implements AutoCloseable {
 
     /**
      * Like {@link #consistencyToken()} on a master connection the caller already holds (saves a
-     * borrow). Call it after the write committed; inside the write's own transaction it still
-     * covers the write once that commits, since the commit record comes later in the WAL.
+     * borrow). Call it after the write committed (in auto-commit mode: right after the
+     * statement). A token taken inside the still-open transaction does not cover it: the commit
+     * record is written later in the WAL.
      */
     public static ConsistencyToken consistencyToken(Connection masterConnection) throws SQLException {
         // The insert position, not the write position: with synchronous_commit=off the commit
