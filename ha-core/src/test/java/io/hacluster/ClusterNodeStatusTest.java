@@ -300,6 +300,31 @@ class ClusterNodeStatusTest {
     }
 
     @Test
+    void aRestartedNodeWithItsPersistedIdIsHeardAgain(@TempDir Path dir) throws Exception {
+        String name = TestNodes.clusterName();
+        ClusterNode a = start(TestNodes.settings(name, List.of()).build(), "1.0.0");
+        java.util.concurrent.BlockingQueue<String> got = new java.util.concurrent.LinkedBlockingQueue<>();
+        a.registerHandler("hello", m -> got.add(m.senderId() + ":" + new String(m.data(), java.nio.charset.StandardCharsets.UTF_8)));
+        ClusterSettings bSettings = TestNodes.settings(name, List.of("127.0.0.1:" + a.gossipAddress().getPort()))
+                .nodeIdFile(dir.resolve("b.id").toString()).build();
+        for (int life = 1; life <= 2; life++) {
+            ClusterNode b = start(bSettings, "1.0.0");
+            await().atMost(Duration.ofSeconds(30)).until(() -> a.clusterInfos().stream()
+                    .anyMatch(i -> i.id().equals(b.id()) && i.status() == NodeStatus.GREEN));
+            for (int i = 0; i < 3; i++) {
+                b.sendTo(a.id(), ClusterMessage.reliable("hello", ("life" + life + "-" + i).getBytes(
+                        java.nio.charset.StandardCharsets.UTF_8)).waitingForAll(true)).get(30, TimeUnit.SECONDS);
+            }
+            for (int i = 0; i < 3; i++) {
+                assertThat(got.poll(10, TimeUnit.SECONDS)).isEqualTo(b.id() + ":life" + life + "-" + i);
+            }
+            b.close();
+            await().atMost(Duration.ofSeconds(30)).until(() -> a.clusterInfos().size() == 1);
+        }
+        assertThat(got).isEmpty();
+    }
+
+    @Test
     void clearErrorsForConfigurationsThatCannotWork() {
         assertThatThrownBy(() -> ClusterNode.builder()
                 .clusterSettings(TestNodes.settings("c", List.of()).enable(false).build()).build())
