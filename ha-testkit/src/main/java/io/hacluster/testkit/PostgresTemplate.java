@@ -42,7 +42,7 @@ final class PostgresTemplate {
     static final int MAX_CONNECTIONS = 300;
 
     /** Bump when the template's contents change in a way the hashed settings do not show. */
-    private static final String FORMAT = "template-v1";
+    private static final String FORMAT = "template-v2";
     private static final String PASSWORD_FILE = "superuser-password";
     private static final String COMPLETE_MARKER = ".ha-testkit-complete";
 
@@ -211,6 +211,9 @@ final class PostgresTemplate {
                 Statement statement = connection.createStatement()) {
             // The real password is set per topology (ALTER ROLE on its primary).
             statement.execute("CREATE ROLE " + APP_USER + " LOGIN PASSWORD '" + Secrets.password() + "'");
+            // Read-only monitoring rights: lag queries over pg_stat_replication (the kind Mattermost's
+            // ReplicaLagSettings run) see every column, not NULLs.
+            statement.execute("GRANT pg_monitor TO " + APP_USER);
             // FILE_COPY: copies the files instead of writing the whole database into the WAL.
             statement.execute("CREATE DATABASE " + APP_DATABASE + " OWNER " + APP_USER + " STRATEGY FILE_COPY");
         } catch (SQLException e) {

@@ -76,6 +76,16 @@ class ReplicationTopologyTest {
             assertThat(isInRecovery(replica)).isTrue();
         }
         assertThat(isInRecovery(pg.primary())).isFalse();
+        try (Connection c = pg.primary().connect();
+                Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT application_name FROM pg_stat_replication "
+                        + "WHERE state = 'streaming' AND replay_lsn IS NOT NULL ORDER BY 1")) {
+            List<String> streaming = new ArrayList<>();
+            while (r.next()) {
+                streaming.add(r.getString(1));
+            }
+            assertThat(streaming).as("lag columns visible to the application role").containsExactly("replica1", "replica2");
+        }
     }
 
     @Test
