@@ -30,7 +30,8 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -102,7 +103,9 @@ public final class NettyTransport implements Transport {
                 new IoThreadFactory(config.nodeName(), config.ioThreads()), ioHandler);
         this.clientChannelType = nativeTransport ? EpollSocketChannel.class : NioSocketChannel.class;
         this.slots = new StreamSlots(config.maxInboundStreams());
-        this.channels = new DefaultChannelGroup("ha-" + config.nodeName() + "-gossip", GlobalEventExecutor.INSTANCE);
+        // The group notifies on our own event loop: Netty's GlobalEventExecutor would start an
+        // unnamed thread of its own.
+        this.channels = new DefaultChannelGroup("ha-" + config.nodeName() + "-gossip", group.next());
         try {
             this.boundAddress = bindBoth();
             this.advertiseAddress = advertise(config.advertiseAddress(), boundAddress);
@@ -255,19 +258,32 @@ public final class NettyTransport implements Transport {
             return;
         }
         inbound.set(null);
+        // Waiting for the event loop from the event loop itself would deadlock (Netty throws);
+        // from there, close asynchronously.
+        boolean onIoThread = false;
+        for (EventExecutor executor : group) {
+            onIoThread |= executor.inEventLoop();
+        }
+        long waitMillis = onIoThread ? 0 : SHUTDOWN_WAIT.toMillis();
         try {
             if (udp != null) {
-                udp.close().awaitUninterruptibly(SHUTDOWN_WAIT.toMillis());
+                awaitQuietly(udp.close(), waitMillis);
             }
             if (tcp != null) {
-                tcp.close().awaitUninterruptibly(SHUTDOWN_WAIT.toMillis());
+                awaitQuietly(tcp.close(), waitMillis);
             }
-            channels.close().awaitUninterruptibly(SHUTDOWN_WAIT.toMillis());
+            awaitQuietly(channels.close(), waitMillis);
         } finally {
-            group.shutdownGracefully(0, SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS)
-                    .awaitUninterruptibly(SHUTDOWN_WAIT.toMillis() * 2);
+            awaitQuietly(group.shutdownGracefully(0, SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS),
+                    waitMillis * 2);
         }
         log.debug("node {} closed its gossip transport on {}", config.nodeName(), boundAddress);
+    }
+
+    private static void awaitQuietly(Future<?> future, long millis) {
+        if (millis > 0) {
+            future.awaitUninterruptibly(millis);
+        }
     }
 
     @Override

@@ -403,6 +403,37 @@ class NettyTransportLoopbackTest {
     }
 
     @Test
+    void closingFromAnIoThreadNeitherThrowsNorDeadlocks() throws Exception {
+        NettyTransport b = transport("selfclose");
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.CountDownLatch closedFromIo = new java.util.concurrent.CountDownLatch(1);
+        b.start(new Transport.Inbound() {
+            @Override
+            public void onPacket(InetSocketAddress from, byte[] packet, long receivedAtNanos) {
+                try {
+                    b.close();
+                } catch (Throwable t) {
+                    failure.set(t);
+                } finally {
+                    closedFromIo.countDown();
+                }
+            }
+
+            @Override
+            public CompletableFuture<byte[]> onStream(InetSocketAddress from, byte[] message) {
+                return null;
+            }
+        });
+        NettyTransport a = transport("a");
+        a.start(new Recorder());
+        a.sendPacket(b.advertiseAddress(), "close yourself".getBytes(StandardCharsets.UTF_8));
+        assertThat(closedFromIo.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(failure.get()).isNull();
+        await().atMost(WAIT).until(() -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().equals("ha-selfclose-gossip-io")));
+    }
+
+    @Test
     void aFixedPortInUseIsAClearBindError() throws Exception {
         NettyTransport a = transport("a");
         int taken = a.boundAddress().getPort();
