@@ -72,11 +72,13 @@ class MemberlistSerfTest {
                 assertThat(agent.delegateVersion()).isEqualTo(serfProtocol);
                 assertThat(agent.protocolVersion()).isEqualTo(2);
             });
-            // Both keep each other alive through several probe rounds: our acks satisfy serf's probes.
-            Thread.sleep(3_000); // a window for false suspicion; the assertions below are on state
+            // Both keep each other alive through several probe rounds: our acks satisfy serf's
+            // probes. (A suspicion refuted in time is normal SWIM under load, so only a failure
+            // counts against us.)
+            Thread.sleep(3_000); // a window for false failure; the assertions below are on state
             assertThat(serf.statusOf(javaName)).contains("alive");
             assertThat(stateOf(java, serfName)).isEqualTo(MemberState.ALIVE);
-            assertThat(serf.output()).doesNotContain("Suspect " + javaName);
+            assertThat(serf.output()).doesNotContain("EventMemberFailed: " + javaName);
 
             serf.kill();
             await("Java marks the killed agent dead").atMost(DETECTION_WAIT).untilAsserted(() ->
