@@ -27,12 +27,15 @@ final class TestPorts {
                 if (HANDED_OUT.contains(port)) {
                     continue;
                 }
-                try (DatagramSocket udp = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))) {
-                    HANDED_OUT.add(port);
-                    return port;
+                DatagramSocket udp;
+                try {
+                    udp = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
                 } catch (IOException udpTaken) {
-                    // try another
+                    continue;
                 }
+                udp.close();
+                HANDED_OUT.add(port);
+                return port;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
