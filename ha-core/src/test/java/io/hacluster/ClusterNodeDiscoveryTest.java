@@ -133,6 +133,12 @@ class ClusterNodeDiscoveryTest {
                 assertThat(n.clusterInfos()).isEqualTo(reference);
             }
         });
+        // The router built from SqlSettings serves the application too.
+        try (Connection c = three.get(1).database().orElseThrow().master();
+             ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM ClusterDiscovery")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).isGreaterThanOrEqualTo(3);
+        }
         ClusterInfo info = three.get(1).localInfo();
         assertThat(info.hostname()).isEqualTo("127.0.0.1");
         assertThat(info.version()).isEqualTo("10.5.1");
