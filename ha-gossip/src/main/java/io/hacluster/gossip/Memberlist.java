@@ -267,13 +267,24 @@ public final class Memberlist implements AutoCloseable {
         private AliveFilter aliveFilter;
         private ConflictListener conflicts;
         private Random random;
+        private boolean netty;
 
         private Builder(GossipConfig config) {
             this.config = Objects.requireNonNull(config, "config");
         }
 
-        /** Required: how bytes move ({@code NettyTransport}, or a {@link SimulatedNetwork} endpoint). */
+        /**
+         * How bytes move: a {@code NettyTransport}, or a {@link SimulatedNetwork} node's
+         * transport. Required unless {@link #nettyTransport()} is used. The node closes it on
+         * shutdown.
+         */
         public Builder transport(Transport t) { transport = t; return this; }
+
+        /**
+         * Binds a {@link io.hacluster.gossip.netty.NettyTransport} (UDP and TCP on the
+         * configuration's bind host and port) when {@link #build()} runs.
+         */
+        public Builder nettyTransport() { netty = true; return this; }
 
         /**
          * The state machine's thread and clock. Default: a {@link SingleThreadScheduler} named
@@ -307,10 +318,14 @@ public final class Memberlist implements AutoCloseable {
          * push/pull timers run; {@link #localMember()} is available at once.
          *
          * @throws IllegalArgumentException when the metadata exceeds 512 bytes
+         * @throws NullPointerException     when no transport was given
          */
         public Memberlist build() {
-            Objects.requireNonNull(transport, "transport");
             byte[] meta = checkMeta(metadata == null ? new byte[0] : metadata.localMeta(GossipConfig.META_MAX_SIZE));
+            if (transport == null && netty) {
+                transport = io.hacluster.gossip.netty.NettyTransport.bind(config);
+            }
+            Objects.requireNonNull(transport, "transport (or nettyTransport())");
             SingleThreadScheduler owned = null;
             Scheduler s = scheduler;
             if (s == null) {
