@@ -120,6 +120,8 @@ class ReplicationTopologyTest {
         replica.kill();
         assertThat(replica.isRunning()).isFalse();
         assertThatThrownBy(replica::connect).isInstanceOf(SQLException.class);
+        assertThatThrownBy(() -> pg.awaitReplay(replica, REPLAY))
+                .isInstanceOf(PostgresTestkitException.class).hasMessageContaining("replica1").hasMessageContaining("not running");
 
         insert(pg.primary(), 3, "while down");
         replica.start();
@@ -171,6 +173,9 @@ class ReplicationTopologyTest {
         PostgresServer promoted = chosen;
         assertThatThrownBy(() -> pg.promote(promoted)).isInstanceOf(IllegalArgumentException.class);
 
+        PostgresServer orphan = other;
+        assertThatThrownBy(() -> pg.awaitReplay(orphan, REPLAY))
+                .isInstanceOf(PostgresTestkitException.class).hasMessageContaining("upstream primary is not running");
         pg.follow(other, chosen, REPLAY);
         insert(chosen, 6, "streamed from the new primary");
         pg.awaitReplay(other, REPLAY);
