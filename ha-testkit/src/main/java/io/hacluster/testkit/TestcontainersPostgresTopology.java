@@ -80,6 +80,7 @@ final class TestcontainersPostgresTopology implements PostgresTopology {
 
         int primaryPort = FreePorts.pick();
         String initSql = "CREATE ROLE " + PostgresTemplate.APP_USER + " LOGIN PASSWORD '" + appPassword + "';\n"
+                + "GRANT pg_monitor TO " + PostgresTemplate.APP_USER + ";\n"
                 + "CREATE DATABASE " + PostgresTemplate.APP_DATABASE + " OWNER " + PostgresTemplate.APP_USER + ";\n";
         String hba = "#!/bin/sh\necho 'host replication all all scram-sha-256' >> \"$PGDATA/pg_hba.conf\"\n";
         GenericContainer<?> primaryContainer = new GenericContainer<>(image)
