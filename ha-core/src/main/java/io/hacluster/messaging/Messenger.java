@@ -357,6 +357,12 @@ public final class Messenger implements AutoCloseable {
         }
     }
 
+    /** Messages from {@code nodeId} waiting for their handler (tests, diagnostics). */
+    int inboundWaiting(String nodeId) {
+        PeerLink p = peers.get(nodeId);
+        return p == null ? 0 : p.serial.size();
+    }
+
     /** Counters since start. */
     public MessengerStats stats() {
         return counters.snapshot();
@@ -587,10 +593,14 @@ public final class Messenger implements AutoCloseable {
             log.debug("dropped best-effort packet from unknown node {}", decoded.senderId());
             return;
         }
-        if (p.serial.size() >= config.inboundHighWater()) {
-            counters.bestEffortDropped.increment();
-            log.debug("dropped best-effort packet from {}: its handler queue is full", p.nodeId);
-            return;
+        int size = decoded.body().data().length;
+        synchronized (p) {
+            if (p.serial.size() >= config.inboundHighWater() || p.inboundBytes + size > config.maxPendingBytesPerPeer()) {
+                counters.bestEffortDropped.increment();
+                log.debug("dropped best-effort packet from {}: its handler queue is full", p.nodeId);
+                return;
+            }
+            p.inboundBytes += size;
         }
         DataFrame frame = new DataFrame(false, MessageKind.MESSAGE, 0, 0, 0, decoded.body());
         p.serial.execute(() -> deliver(p, frame, null));
@@ -720,9 +730,17 @@ public final class Messenger implements AutoCloseable {
             old.close();
         }
         log.debug("node {} connected to {} ({})", self, nodeId, dialed ? "dialed" : "accepted");
+        return p;
+    }
+
+    /**
+     * Starts traffic on a connection that {@link #established} accepted: (re)transmits the queue
+     * and acknowledges what was delivered. Called by the stream handler once it knows its link, so
+     * a writability change during this first flush is not lost.
+     */
+    void startTraffic(PeerLink p, Channel ch) {
         flush(p, ch);
         scheduleAck(p);
-        return p;
     }
 
     /** An established connection closed. */
@@ -808,16 +826,30 @@ public final class Messenger implements AutoCloseable {
             }
         }
         InboundStream stream = in;
+        synchronized (p) {
+            p.inboundBytes += frame.body().data().length;
+        }
         int waiting = p.serial.execute(() -> deliver(p, frame, stream));
-        if (waiting >= config.inboundHighWater()) {
-            synchronized (p) {
-                if (p.channel == ch && !p.readPaused) {
-                    p.readPaused = true;
-                    ch.config().setAutoRead(false);
-                }
+        if (waiting < config.inboundHighWater() && !overBytes(p)) {
+            return true;
+        }
+        synchronized (p) {
+            // too much waiting for this sender's handlers: stop reading, TCP pushes back on the sender.
+            // Re-read the queue size under the lock: afterDelivery resumes under the same lock, so a
+            // queue that drained meanwhile is seen here and never leaves reading paused for good.
+            if ((p.serial.size() >= config.inboundHighWater() || p.inboundBytes > config.maxPendingBytesPerPeer())
+                    && p.channel == ch && !p.readPaused) {
+                p.readPaused = true;
+                ch.config().setAutoRead(false);
             }
         }
         return true;
+    }
+
+    private boolean overBytes(PeerLink p) {
+        synchronized (p) {
+            return p.inboundBytes > config.maxPendingBytesPerPeer();
+        }
     }
 
     boolean isReadPaused(PeerLink p) {
@@ -885,6 +917,7 @@ public final class Messenger implements AutoCloseable {
         Channel ackOn = null;
         Channel resume = null;
         synchronized (p) {
+            p.inboundBytes -= frame.body().data().length;
             if (stream != null) {
                 if (stream.delivered < frame.seq()) {
                     stream.delivered = frame.seq();
@@ -894,7 +927,8 @@ public final class Messenger implements AutoCloseable {
                     ackOn = p.channel;
                 }
             }
-            if (p.readPaused && p.serial.size() <= config.inboundHighWater() / 2) {
+            if (p.readPaused && p.serial.size() <= config.inboundHighWater() / 2
+                    && p.inboundBytes <= config.maxPendingBytesPerPeer() / 2) {
                 p.readPaused = false;
                 resume = p.channel;
             }
@@ -966,6 +1000,10 @@ public final class Messenger implements AutoCloseable {
         if (closed || !started) {
             return CompletableFuture.failedFuture(new MessengerClosedException("messenger of node " + self + " is not running"));
         }
+        if (selfSerial.size() >= config.inboundHighWater()) {
+            counters.queueFullRejections.increment();
+            return CompletableFuture.failedFuture(new QueueFullException("local handler queue of " + self + " is full"));
+        }
         CompletableFuture<Void> done = new CompletableFuture<>();
         counters.sent.increment();
         selfSerial.execute(() -> {
@@ -977,6 +1015,11 @@ public final class Messenger implements AutoCloseable {
 
     private void runLocally(ClusterMessage m, java.util.function.Consumer<byte[]> onReply,
                             java.util.function.Consumer<Throwable> onError) {
+        if (selfSerial.size() >= config.inboundHighWater()) {
+            counters.queueFullRejections.increment();
+            onError.accept(new QueueFullException("local handler queue of " + self + " is full"));
+            return;
+        }
         selfSerial.execute(() -> runHandler(new Delivery(self, m, onReply),
                 err -> onError.accept(new RemoteHandlerException(err))));
     }

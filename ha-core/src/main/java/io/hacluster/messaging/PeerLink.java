@@ -40,6 +40,8 @@ final class PeerLink {
     boolean flushScheduled;
     boolean ackScheduled;
     boolean readPaused;
+    /** Payload bytes received from this peer whose handlers have not run yet. */
+    long inboundBytes;
     boolean dialing;
     int failedDials;
     ScheduledFuture<?> reconnect;

@@ -137,6 +137,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
         }
         link = p;
         ctx.flush();
+        messenger.startTraffic(p, ctx.channel());
         if (handshakeTimeout != null) {
             handshakeTimeout.cancel(false);
         }
@@ -149,6 +150,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
                 case WRITER_IDLE -> {
                     if (link != null) {
                         ctx.writeAndFlush(Wire.ping(), ctx.voidPromise());
+                        messenger.scheduleFlush(link, ctx.channel()); // safety net: nothing stays queued on an idle link
                     }
                 }
                 case READER_IDLE -> {
