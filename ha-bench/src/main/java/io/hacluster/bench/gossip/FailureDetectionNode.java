@@ -54,7 +54,8 @@ final class FailureDetectionNode implements AutoCloseable {
         int port = freeUdpAndTcpPort();
         List<String> command = new ArrayList<>(List.of(
                 javaBinary(), "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-Djava.net.preferIPv4Stack=true", "-cp", classpath, "io.hacluster.gossip.cli.GossipAgent",
+                "-Djava.net.preferIPv4Stack=true", "-Dlogback.configurationFile=" + WarnLogConfig.PATH,
+                "-cp", classpath, "io.hacluster.gossip.cli.GossipAgent",
                 "--name", name, "--bind", "127.0.0.1:" + port, "--preset", preset));
         if (joinPort != null) {
             command.addAll(List.of("--join", "127.0.0.1:" + joinPort));
@@ -77,13 +78,8 @@ final class FailureDetectionNode implements AutoCloseable {
 
     private static FailureDetectionNode start(Kind kind, String name, int port, List<String> command) {
         try {
-            ProcessBuilder builder = new ProcessBuilder(command);
-            if (kind == Kind.SERF) {
-                builder.redirectErrorStream(true); // serf logs events on its output streams
-            } else {
-                builder.redirectError(ProcessBuilder.Redirect.DISCARD); // events are on stdout
-            }
-            Process process = builder.start();
+            // serf logs on both streams; our agent prints events on stdout and WARN logs on stderr
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
             return new FailureDetectionNode(kind, name, port, process);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + command.get(0), e);
@@ -119,10 +115,39 @@ final class FailureDetectionNode implements AutoCloseable {
         }
     }
 
-    /** Lines at or after {@code sinceNanos} in which memberlist logs that it suspects a member (serf only). */
-    long suspicionsLogged(long sinceNanos) {
+    /**
+     * Times at or after {@code sinceNanos} that this node logged refuting a suspicion about
+     * itself: memberlist's "Refuting a suspect message" (WARN), our "refuting a suspect message"
+     * (WARN). A stalled node that refutes was suspected, and survived it.
+     */
+    long refutationsLogged(long sinceNanos) {
         synchronized (lines) {
-            return lines.stream().filter(l -> l.nanos() >= sinceNanos && l.text().contains("memberlist: Suspect ")).count();
+            return lines.stream().filter(l -> l.nanos() >= sinceNanos
+                    && l.text().toLowerCase(java.util.Locale.ROOT).contains("refuting a suspect message")).count();
+        }
+    }
+
+    /** A logback configuration for the agents: WARN and above, on stderr, one line each. */
+    private static final class WarnLogConfig {
+        static final String PATH = write();
+
+        private static String write() {
+            try {
+                java.nio.file.Path file = java.nio.file.Files.createTempFile("ha-bench-agent-logback", ".xml");
+                file.toFile().deleteOnExit();
+                java.nio.file.Files.writeString(file, """
+                        <configuration>
+                          <appender name="ERR" class="ch.qos.logback.core.ConsoleAppender">
+                            <target>System.err</target>
+                            <encoder><pattern>%level %logger{0} %msg%n</pattern></encoder>
+                          </appender>
+                          <root level="WARN"><appender-ref ref="ERR"/></root>
+                        </configuration>
+                        """);
+                return file.toString();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 
