@@ -1,7 +1,10 @@
 package io.hacluster.testkit;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -10,34 +13,49 @@ final class Commands {
 
     private Commands() {}
 
-    /** Runs a command to completion; returns its combined output; throws with that output if it fails. */
+    /**
+     * Runs a command to completion within {@code timeoutSeconds}; returns its combined output;
+     * throws with that output if it fails or takes too long.
+     */
     static String run(List<String> command, int timeoutSeconds) {
-        Process process;
+        Path output;
         try {
-            process = new ProcessBuilder(command).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(
-                    new java.io.File("/dev/null"))).start();
+            // A file, not a pipe: the timeout must hold even if the command never closes its output.
+            output = Files.createTempFile("ha-testkit-cmd-", ".out");
         } catch (IOException e) {
-            throw new PostgresTestkitException("Cannot run " + command + ": " + e, e);
+            throw new PostgresTestkitException("Cannot create a temporary file for the output of " + command + ": " + e, e);
         }
         try {
-            // Output is small for every command we run; reading it before waiting avoids a full pipe.
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            Process process = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(output.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .start();
+            try {
+                if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    throw new PostgresTestkitException(command + " did not finish in " + timeoutSeconds + " s:\n"
+                            + Files2.tail(output, 20));
+                }
+            } catch (InterruptedException e) {
                 process.destroyForcibly();
-                throw new PostgresTestkitException(command + " did not finish in " + timeoutSeconds + " s");
+                Thread.currentThread().interrupt();
+                throw new PostgresTestkitException("Interrupted while running " + command, e);
             }
+            String text = new String(Files.readAllBytes(output), StandardCharsets.UTF_8);
             if (process.exitValue() != 0) {
                 throw new PostgresTestkitException(command + " failed with exit code " + process.exitValue() + ":\n"
-                        + output.strip());
+                        + text.strip());
             }
-            return output;
+            return text;
         } catch (IOException e) {
-            process.destroyForcibly();
-            throw new PostgresTestkitException("Cannot read the output of " + command + ": " + e, e);
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new PostgresTestkitException("Interrupted while running " + command, e);
+            throw new PostgresTestkitException("Cannot run " + command + ": " + e, e);
+        } finally {
+            try {
+                Files.deleteIfExists(output);
+            } catch (IOException e) {
+                // a leftover temp file is harmless
+            }
         }
     }
 }
