@@ -211,9 +211,20 @@ public final class DatabaseRouter implements AutoCloseable {
         if (lockedToMaster || t.replicas.length == 0) {
             return master();
         }
-        Borrowed b = fromRotation(t.replicaRotation(), REPLICAS, null);
-        if (b != null) {
-            return b.connection;
+        // The hot path: no allocation, one thread-local read, the pool's own borrow.
+        Server[] rotation = t.replicaRotation();
+        int n = rotation.length;
+        if (n > 0) {
+            int start = Math.floorMod(cursors.get()[REPLICAS]++, n);
+            for (int i = 0; i < n; i++) {
+                Server s = rotation[(start + i) % n];
+                if (s.inRotation()) {
+                    Connection c = tryBorrow(s);
+                    if (c != null) {
+                        return c;
+                    }
+                }
+            }
         }
         counters.replicaFallbacks.increment();
         return master();

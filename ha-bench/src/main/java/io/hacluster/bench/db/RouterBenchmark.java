@@ -20,6 +20,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -57,6 +58,13 @@ public class RouterBenchmark {
 
     private static final int POOL_SIZE = 4;
 
+    /**
+     * The router's QueryTimeout (a server-side statement_timeout on every connection); run with
+     * {@code -p queryTimeoutSeconds=0,30} to see what the per-statement timer costs.
+     */
+    @Param({"30"})
+    public int queryTimeoutSeconds;
+
     private PostgresTopology pg;
     private DatabaseRouter router;
     private HikariDataSource hikari;
@@ -71,6 +79,7 @@ public class RouterBenchmark {
                 .replicas(replicas.stream().map(s -> Dsn.parse(s.dsn())).toList())
                 .maxOpenConns(POOL_SIZE)
                 .maxIdleConns(POOL_SIZE)
+                .queryTimeoutSeconds(queryTimeoutSeconds)
                 .build());
         PostgresServer first = replicas.get(0);
         hikari = pool("bench-hikari", first.jdbcUrl(), first);
