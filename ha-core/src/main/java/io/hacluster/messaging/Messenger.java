@@ -65,6 +65,8 @@ public final class Messenger implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Messenger.class);
     private static final int MAX_UNANNOUNCED_PEERS = 1024;
+    /** Deliveries after which an ACK goes out even if more messages of the sender are waiting. */
+    private static final int ACK_EVERY = 64;
 
     private final MessengerConfig config;
     private final String self;
@@ -668,7 +670,7 @@ public final class Messenger implements AutoCloseable {
                 } else {
                     p.removed(o);
                 }
-                ch.write(o.buffer(), ch.voidPromise());
+                ch.write(o.buffer(ch.alloc()), ch.voidPromise());
                 wrote = true;
             }
         }
@@ -922,10 +924,15 @@ public final class Messenger implements AutoCloseable {
                 if (stream.delivered < frame.seq()) {
                     stream.delivered = frame.seq();
                 }
-                if (!p.ackScheduled && p.channel != null && p.inbound != null) {
-                    p.ackScheduled = true;
-                    ackOn = p.channel;
-                }
+                p.unackedDeliveries++;
+            }
+            // one cumulative ACK per burst: while more of this sender's messages wait, the last of
+            // them acknowledges (or every ACK_EVERY, to keep the sender's queue moving)
+            if (p.unackedDeliveries > 0 && (p.serial.size() == 0 || p.unackedDeliveries >= ACK_EVERY)
+                    && !p.ackScheduled && p.channel != null && p.inbound != null) {
+                p.ackScheduled = true;
+                p.unackedDeliveries = 0;
+                ackOn = p.channel;
             }
             if (p.readPaused && p.serial.size() <= config.inboundHighWater() / 2
                     && p.inboundBytes <= config.maxPendingBytesPerPeer() / 2) {

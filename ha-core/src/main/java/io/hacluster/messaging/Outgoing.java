@@ -1,7 +1,7 @@
 package io.hacluster.messaging;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBufAllocator;
 import java.util.concurrent.CompletableFuture;
 
 /** One frame waiting for a connection or an acknowledgement; the body is shared by a broadcast. */
@@ -30,8 +30,12 @@ final class Outgoing {
         return seq > 0;
     }
 
-    /** A zero-copy buffer over the immutable arrays, so the frame can be written again later. */
-    ByteBuf buffer() {
-        return Unpooled.wrappedBuffer(header, body);
+    /**
+     * The frame in a pooled direct buffer: one copy that the socket write needs anyway; the arrays
+     * stay untouched so the frame can be written again after a reconnect.
+     */
+    ByteBuf buffer(ByteBufAllocator alloc) {
+        ByteBuf buf = alloc.directBuffer(header.length + body.length);
+        return buf.writeBytes(header).writeBytes(body);
     }
 }

@@ -39,6 +39,8 @@ final class PeerLink {
     Channel channel;
     boolean flushScheduled;
     boolean ackScheduled;
+    /** Reliable deliveries since the last ACK was scheduled. */
+    int unackedDeliveries;
     boolean readPaused;
     /** Payload bytes received from this peer whose handlers have not run yet. */
     long inboundBytes;

@@ -77,12 +77,10 @@ final class LoadRunner {
                 for (int i = 0; i < perNode; i++) {
                     long scheduled = start + offset + i * intervalNs;
                     long wait;
+                    // park, never spin: three spinning pacers would starve the system under test
+                    // on a small machine; a send a few microseconds late is charged to the latency
                     while ((wait = scheduled - System.nanoTime()) > 0) {
-                        if (wait > 100_000) {
-                            LockSupport.parkNanos(wait - 50_000);
-                        } else {
-                            Thread.onSpinWait();
-                        }
+                        LockSupport.parkNanos(wait);
                     }
                     if (!outstanding.tryAcquire()) {
                         failed.incrementAndGet();
