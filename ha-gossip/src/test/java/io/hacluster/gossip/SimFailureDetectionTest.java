@@ -55,6 +55,26 @@ class SimFailureDetectionTest {
     }
 
     @Test
+    void deadNodesAreGossipedToForGossipToTheDeadTimeThenForgotten() {
+        GossipConfig cfg = GossipConfig.lan("x");
+        SimCluster c = new SimCluster(4, GossipConfig::lan);
+        c.startAndJoin(6);
+        assertThat(c.runUntil(c::converged, Duration.ofSeconds(30))).isTrue();
+        String victim = SimCluster.name(1);
+        c.net.node(victim).crash();
+        assertThat(c.runUntil(() -> c.allSee(victim, MemberState.DEAD), Duration.ofSeconds(120))).isTrue();
+        // Still listed (as DEAD) within GossipToTheDeadTime...
+        c.net.runFor(cfg.gossipToTheDeadTime().minus(Duration.ofSeconds(5)));
+        assertThat(c.allSee(victim, MemberState.DEAD)).isTrue();
+        // ...and forgotten at the first probe-list reset after it: within two more passes.
+        c.net.runFor(Duration.ofSeconds(5).plus(cfg.probeInterval().multipliedBy(2L * 6 + 2)));
+        for (String n : c.running()) {
+            assertThat(c.members.get(n).member(victim)).as(n).isNull();
+            assertThat(c.members.get(n).numMembers()).isEqualTo(5);
+        }
+    }
+
+    @Test
     void slowButLiveNodeIsNeverDeclaredDead() {
         GossipConfig cfg = GossipConfig.lan("x");
         SimCluster c = new SimCluster(8, GossipConfig::lan);
