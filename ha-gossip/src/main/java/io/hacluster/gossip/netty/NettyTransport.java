@@ -91,8 +91,8 @@ public final class NettyTransport implements Transport {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final InetSocketAddress boundAddress;
     private final InetSocketAddress advertiseAddress;
-    private Channel udp;
-    private Channel tcp;
+    private volatile Channel udp;
+    private volatile Channel tcp;
 
     private NettyTransport(NettyTransportConfig config, Supplier<MessageBoundary> boundaries) {
         this.config = config;
@@ -119,8 +119,8 @@ public final class NettyTransport implements Transport {
 
     /**
      * Binds UDP and TCP on {@code config.bindAddress()} now, so the bound port and the advertised
-     * address are known before {@link #start}. Traffic that arrives before {@code start} is
-     * counted and dropped.
+     * address are known before {@link #start}. Nothing is read before {@code start}: datagrams
+     * wait in the socket buffer and connections in the backlog until then.
      *
      * @throws UncheckedIOException when either socket cannot be bound
      */

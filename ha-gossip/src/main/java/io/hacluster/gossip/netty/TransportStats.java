@@ -7,12 +7,12 @@ package io.hacluster.gossip.netty;
  *
  * @param packetsSent datagrams handed to the socket successfully
  * @param packetsReceived datagrams delivered to the inbound handler
- * @param packetsDropped datagrams dropped: empty or oversized, arriving before start or after
- *     close, or thrown on by the inbound handler
+ * @param packetsDropped datagrams dropped: empty, arriving after close, refused by an inbound
+ *     handler that threw, or lost to a socket read error
  * @param packetSendErrors datagrams the socket refused (unresolved address, closed, OS error)
  * @param streamsAccepted inbound streams whose complete message was delivered
  * @param streamsRejected inbound connections closed at once because
- *     {@code maxInboundStreams} were already open, or arriving before start
+ *     {@code maxInboundStreams} were already open, or because the transport was closing
  * @param streamsDropped inbound streams closed without delivery: oversized, malformed framing,
  *     truncated by the peer, timed out, or failed while writing the reply
  * @param exchangesStarted outbound exchanges attempted
