@@ -56,8 +56,10 @@ final class EmbeddedPostgresServer implements PostgresServer {
         } catch (IOException e) {
             throw new PostgresTestkitException("Cannot create " + directory + ": " + e, e);
         }
+        long copyStarted = System.nanoTime();
         // cp -a keeps owner and modes (0700 data directory of the server user).
         Commands.run(List.of("cp", "-a", runtime.template().dataDir().toString(), dataDir.toString()), 120);
+        log.debug("Copied the template for {} in {} ms", name, (System.nanoTime() - copyStarted) / 1_000_000);
         if (standby) {
             try {
                 Files.writeString(dataDir.resolve("standby.signal"), "");
@@ -223,9 +225,10 @@ final class EmbeddedPostgresServer implements PostgresServer {
             postmaster.stop(false, STOP_TIMEOUT); // it died on its own: release its watchdog's pipe
         }
         postmaster = null;
+        long started = System.nanoTime();
         postmaster = SupervisedPostmaster.launch(name, runtime.binaries(), runtime.user(), dataDir, logFile,
                 START_TIMEOUT);
-        log.debug("Started {} on port {}", name, port);
+        log.debug("Started {} on port {} in {} ms", name, port, (System.nanoTime() - started) / 1_000_000);
     }
 
     @Override

@@ -47,18 +47,19 @@ class WatchdogTest {
         Process gone = new ProcessBuilder("true").start();
         gone.waitFor();
         Path base = Files.createTempDirectory(RunDirectory.base(), "ha-testkit-sweep-");
-        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path run = Files.createDirectory(base.resolve("ha-testkit-run-" + gone.pid() + "-1"));
-        Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Files.writeString(run.resolve("owner"), gone.pid() + " 0\n");
-        Path serverDir = Files.createDirectory(run.resolve("primary"));
-        Files.setPosixFilePermissions(serverDir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path dataDir = serverDir.resolve("data");
-        Commands.run(List.of("cp", "-a", runtime.template().dataDir().toString(), dataDir.toString()), 120);
-        PostgresTemplate.writeServerConf(dataDir, "port = " + FreePorts.pick() + "\n");
-        SupervisedPostmaster leftover = SupervisedPostmaster.launch("leftover", runtime.binaries(), runtime.user(),
-                dataDir, dataDir.getParent().resolve("postgres.log"), Duration.ofSeconds(120));
+        SupervisedPostmaster leftover = null;
         try {
+            Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path run = Files.createDirectory(base.resolve("ha-testkit-run-" + gone.pid() + "-1"));
+            Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.writeString(run.resolve("owner"), gone.pid() + " 0\n");
+            Path serverDir = Files.createDirectory(run.resolve("primary"));
+            Files.setPosixFilePermissions(serverDir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path dataDir = serverDir.resolve("data");
+            Commands.run(List.of("cp", "-a", runtime.template().dataDir().toString(), dataDir.toString()), 120);
+            PostgresTemplate.writeServerConf(dataDir, "port = " + FreePorts.pick() + "\n");
+            leftover = SupervisedPostmaster.launch("leftover", runtime.binaries(), runtime.user(), dataDir,
+                    serverDir.resolve("postgres.log"), Duration.ofSeconds(120));
             long pid = leftover.postmasterPid().orElseThrow();
 
             RunDirectory.sweepStale(base);
@@ -66,7 +67,9 @@ class WatchdogTest {
             assertThat(Postmasters.isAlive(pid)).isFalse();
             assertThat(run).doesNotExist();
         } finally {
-            leftover.stop(false, Duration.ofSeconds(30));
+            if (leftover != null) {
+                leftover.stop(false, Duration.ofSeconds(30));
+            }
             Files2.deleteRecursively(base);
         }
     }
