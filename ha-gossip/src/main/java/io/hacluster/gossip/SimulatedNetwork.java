@@ -274,6 +274,7 @@ public final class SimulatedNetwork {
         private long packetsSent;
         private long bytesSent;
         private long streamsSent;
+        private long streamBytesSent;
         private long packetsDropped;
 
         private SimNode(String name, InetSocketAddress address, Random random) {
@@ -315,6 +316,9 @@ public final class SimulatedNetwork {
 
         /** Stream exchanges this node started. */
         public long streamsSent() { return streamsSent; }
+
+        /** Bytes this node wrote on streams: its requests and its replies to others' requests. */
+        public long streamBytesSent() { return streamBytesSent; }
 
         /** Datagrams from this node lost to loss, partitions or unknown addresses. */
         public long packetsDropped() { return packetsDropped; }
@@ -403,6 +407,7 @@ public final class SimulatedNetwork {
                 return result; // a dead process waits forever
             }
             self.streamsSent++;
+            self.streamBytesSent += request.length;
             Event timer = enqueue(now + timeout.toNanos(), null, () ->
                     result.completeExceptionally(new TimeoutException("stream to " + to + " timed out")));
             result.whenComplete((v, e) -> timer.cancel());
@@ -432,6 +437,7 @@ public final class SimulatedNetwork {
                                     new java.io.EOFException("stream closed without a reply")));
                             return;
                         }
+                        dest.streamBytesSent += r.length;
                         enqueue(now + linkDelay(dest, self), self, () -> {
                             if (connected(self, dest)) {
                                 result.complete(r);
