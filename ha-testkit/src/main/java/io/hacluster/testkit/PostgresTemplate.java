@@ -75,8 +75,11 @@ final class PostgresTemplate {
             "max_wal_senders = 16",
             "max_replication_slots = 16",
             // A standby that was down catches up from its slot; this is the margin when no slot is used.
-            "wal_keep_size = 256MB",
-            "max_wal_size = 1GB",
+            // Bounded, as data directories may live in memory (/dev/shm): WAL kept for slots stops at
+            // 1 GB (a standby that misses more must be re-created), checkpoints come every 256 MB.
+            "wal_keep_size = 128MB",
+            "max_slot_wal_keep_size = 1GB",
+            "max_wal_size = 256MB",
             // Few recycled segments kept around: they would be copied with every server.
             "min_wal_size = 4MB",
             "hot_standby = on",
