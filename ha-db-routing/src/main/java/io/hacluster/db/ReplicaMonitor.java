@@ -4,6 +4,10 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashSet;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Checks every server of one {@link Topology} each {@code monitorIntervalSeconds}: health
@@ -18,6 +22,8 @@ import java.sql.Statement;
  */
 final class ReplicaMonitor {
 
+    private static final Logger log = LoggerFactory.getLogger(ReplicaMonitor.class);
+
     private static final String MASTER_QUERY =
             "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END";
     private static final String REPLICA_QUERY =
@@ -30,6 +36,8 @@ final class ReplicaMonitor {
     private final long maxLagBytes;
     private final long maxLagMillis;
     private final MasterPositionHistory history = new MasterPositionHistory(MAX_SAMPLES);
+    /** Servers whose last check timed out while they were in service (monitor thread only). */
+    private final Set<Server> timedOutOnce = new HashSet<>();
     /** Position from the latest successful master check in this tick, -1 if the master was not readable. */
     private long masterLsn = -1;
 
@@ -67,6 +75,7 @@ final class ReplicaMonitor {
              Statement st = c.createStatement();
              ResultSet rs = st.executeQuery(MASTER_QUERY)) {
             rs.next();
+            timedOutOnce.remove(master);
             if (stale()) {
                 return null;
             }
@@ -81,8 +90,8 @@ final class ReplicaMonitor {
             return null;
         } catch (SQLException e) {
             masterLsn = -1;
-            if (stale()) {
-                return null;
+            if (stale() || forgiveFirstTimeout(master, e)) {
+                return e;
             }
             master.transition(ServerState.DOWN, SqlStates.describe(e), -1, -1);
             return e;
@@ -103,11 +112,12 @@ final class ReplicaMonitor {
             long age = rs.getLong(3);
             replayAgeMillis = rs.wasNull() ? null : Math.max(0, age);
         } catch (SQLException e) {
-            if (!stale()) {
+            if (!stale() && !forgiveFirstTimeout(replica, e)) {
                 replica.transition(ServerState.DOWN, SqlStates.describe(e), -1, -1);
             }
             return;
         }
+        timedOutOnce.remove(replica);
         if (stale() || replica.markedDownAtNanos() - started > 0) {
             // A connection failed in use after this check began; let the next tick decide.
             return;
@@ -135,5 +145,22 @@ final class ReplicaMonitor {
             // send them all to a master that is down.
             replica.transition(ServerState.HEALTHY, "in recovery, within lag limits", lagBytes, lagMillis);
         }
+    }
+
+    /**
+     * A refused connection is certain; a timeout may be a stalled host or a congested network.
+     * A server in service (HEALTHY or LAGGING) is therefore only taken out when two checks in a
+     * row time out. Connection errors seen by the application still take it out at once.
+     */
+    private boolean forgiveFirstTimeout(Server server, SQLException e) {
+        ServerState state = server.state();
+        boolean inService = state == ServerState.HEALTHY || state == ServerState.LAGGING;
+        if (inService && SqlStates.isTimeout(e) && timedOutOnce.add(server)) {
+            log.info("{} {}: health check timed out; out of rotation if the next one does too ({})",
+                    server.tier().shortName(), server.label(), SqlStates.describe(e));
+            return true;
+        }
+        timedOutOnce.remove(server);
+        return false;
     }
 }

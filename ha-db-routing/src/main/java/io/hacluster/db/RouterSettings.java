@@ -22,7 +22,9 @@ import java.util.Objects;
  * @param connMaxLifetimeMillis a connection's lifetime, 0 = unlimited [ConnMaxLifetimeMilliseconds], default 3600000
  * @param connMaxIdleTimeMillis how long an idle connection above maxIdleConns lives, 0 = forever
  *     [ConnMaxIdleTimeMilliseconds], default 300000
- * @param queryTimeoutSeconds server-side statement timeout on every connection, 0 = none [QueryTimeout], default 30
+ * @param queryTimeoutSeconds server-side statement timeout on every connection, 0 = none [QueryTimeout], default 30;
+ *     pooled connections also get a client socket timeout 10 s longer, so a vanished server cannot
+ *     hang a caller (a session that sets {@code statement_timeout = 0} for a longer job is cut there too)
  * @param monitorIntervalSeconds replica health and lag check period [ReplicaMonitorIntervalSeconds], default 5
  * @param maxLagBytes a replica further behind than this many WAL bytes leaves rotation, 0 = no limit
  *     [ReplicaMaxLagBytes], default 16 MiB

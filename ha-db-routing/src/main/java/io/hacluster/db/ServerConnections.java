@@ -16,6 +16,8 @@ final class ServerConnections {
     static final long HIKARI_MIN_LIFETIME_MILLIS = 30_000;
     static final long HIKARI_MIN_IDLE_TIMEOUT_MILLIS = 10_000;
     private static final long HIKARI_DEFAULT_KEEPALIVE_MILLIS = 120_000;
+    /** How much longer than the query timeout a client read may wait for the server's answer. */
+    static final int SOCKET_TIMEOUT_GRACE_SECONDS = 10;
 
     private ServerConnections() {
     }
@@ -33,8 +35,13 @@ final class ServerConnections {
     static HikariDataSource pool(RouterSettings settings, ServerTier tier, Dsn dsn,
                                  SQLExceptionOverride exceptionOverride) {
         long statementTimeoutMillis = settings.queryTimeoutSeconds() * 1000L;
+        // The server cancels a statement at the query timeout; a client read that waits much
+        // longer means the server or the network is gone (a blackholed host would otherwise hang
+        // the caller for the TCP retransmission timeout, many minutes).
+        int socketTimeoutSeconds = settings.queryTimeoutSeconds() > 0
+                ? settings.queryTimeoutSeconds() + SOCKET_TIMEOUT_GRACE_SECONDS : 0;
         PGSimpleDataSource pg = pgDataSource(settings, dsn, statementTimeoutMillis,
-                secondsCeil(settings.connectionTimeoutMillis()), 0);
+                secondsCeil(settings.connectionTimeoutMillis()), socketTimeoutSeconds);
         HikariConfig config = new HikariConfig();
         config.setPoolName(poolName(settings, tier, dsn));
         config.setDataSource(new RoleCheckingDataSource(pg, tier, dsn.label()));

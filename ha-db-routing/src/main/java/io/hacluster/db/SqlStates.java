@@ -75,6 +75,25 @@ final class SqlStates {
         return false;
     }
 
+    /**
+     * True when the error is a timeout (connect, login or read), which on a loaded host or a
+     * congested network can happen to a healthy server, unlike a refused connection.
+     */
+    static boolean isTimeout(Throwable error) {
+        Throwable t = error;
+        for (int depth = 0; t != null && depth < 8; depth++) {
+            if (t instanceof java.net.SocketTimeoutException || t instanceof java.sql.SQLTimeoutException) {
+                return true;
+            }
+            String message = t.getMessage();
+            if (message != null && message.contains("timed out")) {
+                return true;
+            }
+            t = t.getCause() == t ? null : t.getCause();
+        }
+        return false;
+    }
+
     static boolean isServerFailureState(String state) {
         return state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
                 || state.equals("57P03") || state.equals("53300"));

@@ -140,4 +140,30 @@ class ReplicaFailureTest {
                     assertThat(status(monitored, replica1).state()).isEqualTo(ServerState.HEALTHY));
         }
     }
+
+    @Test
+    void oneTimedOutHealthCheckIsForgivenTwoTakeTheReplicaOut(PostgresTopology pg) throws Exception {
+        PostgresServer replica1 = pg.replicas().get(0);
+        try (TcpProxy proxy = new TcpProxy(replica1.port())) {
+            Dsn viaProxy = Dsn.parse(replica1.dsn().replace(":" + replica1.port() + "/", ":" + proxy.port() + "/"));
+            long checkTimeoutMillis = 1_000;
+            RouterSettings s = settings(pg).replicas(List.of(viaProxy)).monitorIntervalSeconds(1)
+                    .healthCheckTimeoutMillis(checkTimeoutMillis).build();
+            try (DatabaseRouter router = DatabaseRouter.start(s)) {
+                assertThat(router.servers().get(1).state()).isEqualTo(ServerState.HEALTHY);
+                proxy.silent(true);
+                long silentAt = System.nanoTime();
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                        assertThat(router.servers().get(1).state()).isEqualTo(ServerState.DOWN));
+                long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - silentAt);
+                // A lower bound, so a slow machine cannot break it: each check that starts after
+                // the proxy went silent lasts at least the check timeout, and it took two of them.
+                assertThat(elapsedMillis).isGreaterThanOrEqualTo(2 * checkTimeoutMillis);
+                assertThat(router.servers().get(1).reason()).contains("timed out");
+                proxy.silent(false);
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                        assertThat(router.servers().get(1).state()).isEqualTo(ServerState.HEALTHY));
+            }
+        }
+    }
 }

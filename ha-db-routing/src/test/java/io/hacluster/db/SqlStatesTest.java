@@ -34,6 +34,15 @@ class SqlStatesTest {
     }
 
     @Test
+    void timeoutsAreToldApartFromRefusals() {
+        assertThat(SqlStates.isTimeout(new SQLException("Connection attempt timed out.", "08001"))).isTrue();
+        assertThat(SqlStates.isTimeout(new SQLException("I/O error", "08006",
+                new java.net.SocketTimeoutException("Read timed out")))).isTrue();
+        assertThat(SqlStates.isTimeout(new SQLException("Connection to 127.0.0.1:5 refused", "08001",
+                new java.net.ConnectException("Connection refused")))).isFalse();
+    }
+
+    @Test
     void describeMasksPasswords() {
         assertThat(SqlStates.describe(new SQLException("cannot reach postgres://u:pw@h/db", "08001")))
                 .isEqualTo("08001 cannot reach postgres://u:****@h/db");
