@@ -29,15 +29,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -950,7 +951,7 @@ public final class Messenger implements AutoCloseable {
     }
 
     /** Runs the handler for {@code d}; {@code errorReply} answers a request that cannot be handled. */
-    private void runHandler(Delivery d, java.util.function.Consumer<String> errorReply) {
+    private void runHandler(Delivery d, Consumer<String> errorReply) {
         MessageHandler h = handlers.get(d.event());
         counters.delivered.increment();
         if (h == null) {
@@ -1020,8 +1021,8 @@ public final class Messenger implements AutoCloseable {
         return m.sendType() == SendType.RELIABLE && m.waitForAllToSend() ? done : CompletableFuture.completedFuture(null);
     }
 
-    private void runLocally(ClusterMessage m, java.util.function.Consumer<byte[]> onReply,
-                            java.util.function.Consumer<Throwable> onError) {
+    private void runLocally(ClusterMessage m, Consumer<byte[]> onReply,
+                            Consumer<Throwable> onError) {
         if (selfSerial.size() >= config.inboundHighWater()) {
             counters.queueFullRejections.increment();
             onError.accept(new QueueFullException("local handler queue of " + self + " is full"));

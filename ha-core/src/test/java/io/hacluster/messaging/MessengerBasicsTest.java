@@ -270,7 +270,7 @@ class MessengerBasicsTest {
         nodes.close();
         assertThatThrownBy(() -> f.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                 .hasCauseInstanceOf(MessengerClosedException.class);
-        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().startsWith("ha-node-a-") && t.isAlive()
-                && !t.getName().contains("callback"));
+        await().atMost(WAIT).until(() -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().startsWith("ha-node-") && t.isAlive()));
     }
 }

@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
  * <p>Run: {@code mvn -B -q -pl ha-bench exec:exec -Dexec.args="-cp %classpath
  * io.hacluster.bench.messaging.MessagingBenchmark"}. Knobs (system properties): {@code
  * bench.perNode} (default 40000), {@code bench.window} (default 256), {@code bench.pacedSeconds}
- * (default 8), {@code bench.systems} (default "ha,jgroups"), {@code bench.ioThreads} (default 1) and
+ * (default 8), {@code bench.rounds} (default 3), {@code bench.systems} (default "ha,jgroups"), {@code bench.ioThreads} (default 1) and
  * {@code bench.handlerThreads} (default 2) per ha node.
  */
 public final class MessagingBenchmark {
@@ -29,21 +29,26 @@ public final class MessagingBenchmark {
     public static void main(String[] args) throws Exception {
         int perNode = Integer.getInteger("bench.perNode", 40_000);
         int window = Integer.getInteger("bench.window", 256);
+        int rounds = Integer.getInteger("bench.rounds", 3);
         double pacedSeconds = Double.parseDouble(System.getProperty("bench.pacedSeconds", "8"));
+        String systems = System.getProperty("bench.systems", "ha,jgroups");
         byte[] payload = new byte[1024];
         new Random(1).nextBytes(payload);
 
-        String systems = System.getProperty("bench.systems", "ha,jgroups");
+        // alternate the systems round by round, so a burst of load from elsewhere on the machine
+        // does not land on one system only
         List<PhaseResult> results = new ArrayList<>();
-        if (systems.contains("ha")) {
-            results.addAll(measure(HaMessagingCluster::new, payload, perNode, window, pacedSeconds));
-        }
-        if (systems.contains("jgroups")) {
-            results.addAll(measure(JGroupsCluster::new, payload, perNode, window, pacedSeconds));
+        for (int round = 1; round <= rounds; round++) {
+            if (systems.contains("ha")) {
+                results.addAll(measure(HaMessagingCluster::new, payload, perNode, window, pacedSeconds));
+            }
+            if (systems.contains("jgroups")) {
+                results.addAll(measure(JGroupsCluster::new, payload, perNode, window, pacedSeconds));
+            }
         }
 
         System.out.printf("%nReliable broadcast, 3 nodes on 127.0.0.1, 1 KiB payload, %d broadcasts per node, "
-                + "window %d per node, %d cores, Java %s%n", perNode, window,
+                + "window %d per node, %d rounds, %d cores, Java %s%n", perNode, window, rounds,
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
         System.out.println("| system                   | phase              | bcast/s    | deliv/s    | p50 us    "
                 + "| p99 us    | p99.9 us  | failures |");
@@ -52,7 +57,26 @@ public final class MessagingBenchmark {
         for (PhaseResult r : results) {
             System.out.println(r.row());
         }
+        System.out.println();
+        System.out.println("Medians over the rounds:");
+        for (String system : results.stream().map(PhaseResult::system).distinct().toList()) {
+            for (String phase : results.stream().map(PhaseResult::phase).distinct().toList()) {
+                List<PhaseResult> rs = results.stream()
+                        .filter(r -> r.system().equals(system) && r.phase().equals(phase)).toList();
+                if (!rs.isEmpty()) {
+                    System.out.printf("| %-24s | %-18s | %10.0f | %10.0f | %9.0f | %9.0f | %9.0f |%n", system, phase,
+                            median(rs, PhaseResult::rate), median(rs, PhaseResult::rate) * 2,
+                            median(rs, PhaseResult::p50Micros), median(rs, PhaseResult::p99Micros),
+                            median(rs, PhaseResult::p999Micros));
+                }
+            }
+        }
         System.exit(0); // JGroups leaves non-daemon timer threads behind
+    }
+
+    private static double median(List<PhaseResult> rs, java.util.function.ToDoubleFunction<PhaseResult> f) {
+        double[] v = rs.stream().mapToDouble(f).sorted().toArray();
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
     private static List<PhaseResult> measure(Callable<BroadcastCluster> factory, byte[] payload, int perNode,
@@ -60,7 +84,6 @@ public final class MessagingBenchmark {
         List<PhaseResult> out = new ArrayList<>();
         try (BroadcastCluster c = factory.call()) {
             LoadRunner run = new LoadRunner(c, payload);
-            System.out.println("== " + c.name() + ": warm-up");
             run.peak("warm-up", perNode / 2, window);
             PhaseResult peak = run.peak("peak", perNode, window);
             System.out.println(peak.row());
