@@ -77,4 +77,16 @@ final class Files2 {
             return "";
         }
     }
+
+    /**
+     * Deletes the entries of {@code dir} whose names start with {@code prefix}: staging directories
+     * a JVM killed mid-build left behind. Call only while holding the lock that guards building.
+     */
+    static void deleteAbandoned(Path dir, String prefix) throws IOException {
+        try (var entries = Files.newDirectoryStream(dir, path -> path.getFileName().toString().startsWith(prefix))) {
+            for (Path entry : entries) {
+                deleteRecursively(entry);
+            }
+        }
+    }
 }

@@ -114,6 +114,7 @@ final class PostgresBinaries {
                 log.warn("Removing incomplete PostgreSQL binaries directory {}", home);
                 Files2.deleteRecursively(home);
             }
+            Files2.deleteAbandoned(parent, home.getFileName() + ".unpacking-");
             Path staging = Files.createTempDirectory(parent, home.getFileName() + ".unpacking-");
             try {
                 long started = System.nanoTime();

@@ -159,6 +159,7 @@ final class PostgresTemplate {
                 log.warn("Removing incomplete PostgreSQL template {}", home);
                 Files2.deleteRecursively(home);
             }
+            Files2.deleteAbandoned(parent, home.getFileName() + ".building-");
             Path staging = Files.createTempDirectory(parent, home.getFileName() + ".building-");
             try {
                 Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
