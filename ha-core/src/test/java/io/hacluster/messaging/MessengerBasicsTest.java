@@ -273,4 +273,50 @@ class MessengerBasicsTest {
         await().atMost(WAIT).until(() -> Thread.getAllStackTraces().keySet().stream()
                 .noneMatch(t -> t.getName().startsWith("ha-node-") && t.isAlive()));
     }
+    @Test
+    void membershipLagInEitherDirectionDelaysButLosesNothing() throws Exception {
+        Messenger a = new Messenger(Nodes.config("node-a").build());
+        Messenger b = new Messenger(Nodes.config("node-b").build());
+        try (a; b) {
+            a.start();
+            b.start();
+            List<String> atA = new CopyOnWriteArrayList<>();
+            a.registerHandler("e", in -> atA.add(in.senderId()));
+            b.registerHandler("echo", in -> in.reply(in.data()));
+            // node-b heard of node-a first; node-a (the dialer) has not heard of node-b yet
+            b.peerAlive("node-a", a.localAddress());
+            CompletableFuture<Void> queued = b.sendTo("node-a", ClusterMessage.reliable("e", null).waitingForAll(true));
+            await().during(Duration.ofMillis(300)).atMost(WAIT).until(() -> !queued.isDone());
+            assertThat(b.pendingCount("node-a")).isEqualTo(1);
+            // node-a learns of node-b and dials; node-b's queued message is delivered
+            a.peerAlive("node-b", b.localAddress());
+            queued.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(atA).containsExactly("node-b");
+            // a fresh node-b that node-a knows but that has not heard of node-a still answers it,
+            // over the connection node-a dialed
+            b.close();
+            Messenger b2 = new Messenger(Nodes.config("node-b").build());
+            try (b2) {
+                b2.start();
+                b2.registerHandler("echo", in -> in.reply(in.data()));
+                a.peerAlive("node-b", b2.localAddress());
+                assertThat(a.request("node-b", "echo", utf8("lag"), WAIT).get(WAIT.toSeconds(), TimeUnit.SECONDS))
+                        .isEqualTo(utf8("lag"));
+            }
+        }
+    }
+
+    @Test
+    void leftPeerIsForgotten() throws Exception {
+        try (Nodes nodes = Nodes.start(2, b -> b)) {
+            Messenger a = nodes.get(0);
+            await().atMost(WAIT).until(() -> a.connectedPeers().contains("node-b"));
+            a.peerLeft("node-b");
+            await().atMost(WAIT).until(() -> a.connectedPeers().isEmpty());
+            assertThatThrownBy(() -> a.sendTo("node-b", ClusterMessage.reliable("e", null)).get(5, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(PeerUnavailableException.class).hasMessageContaining("unknown");
+            Map<String, NodeReply> r = a.gather("stats", null, Duration.ofSeconds(1), false).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(r).isEmpty();
+        }
+    }
 }
