@@ -135,7 +135,7 @@ public final class Messenger implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, marks)
-                .childHandler(new StreamInitializer(this, null));
+                .childHandler(new StreamInitializer(this, null, null));
         try {
             serverChannel = sb.bind(config.bindAddress()).syncUninterruptibly().channel();
         } catch (RuntimeException e) {
@@ -1082,7 +1082,7 @@ public final class Messenger implements AutoCloseable {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(config.writeBufferLowWater(), config.writeBufferHighWater()))
-                .handler(new StreamInitializer(this, p.nodeId));
+                .handler(new StreamInitializer(this, p.nodeId, address));
         try {
             ChannelFuture f = b.connect(address);
             f.addListener(done -> {

@@ -4,6 +4,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -15,10 +16,13 @@ final class StreamInitializer extends ChannelInitializer<SocketChannel> {
     private final Messenger messenger;
     /** The node this connection dials, or null for accepted connections. */
     private final String dialedPeer;
+    /** Where it dials (for TLS SNI and hostname verification), or null for accepted connections. */
+    private final InetSocketAddress dialedAddress;
 
-    StreamInitializer(Messenger messenger, String dialedPeer) {
+    StreamInitializer(Messenger messenger, String dialedPeer, InetSocketAddress dialedAddress) {
         this.messenger = messenger;
         this.dialedPeer = dialedPeer;
+        this.dialedAddress = dialedAddress;
     }
 
     @Override
@@ -26,7 +30,8 @@ final class StreamInitializer extends ChannelInitializer<SocketChannel> {
         MessengerConfig c = messenger.config();
         SslContext tls = dialedPeer == null ? c.serverSslContext() : c.clientSslContext();
         if (tls != null) {
-            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+            ch.pipeline().addLast("tls", dialedAddress == null ? tls.newHandler(ch.alloc())
+                    : tls.newHandler(ch.alloc(), dialedAddress.getHostString(), dialedAddress.getPort()));
         }
         FrameDecoder decoder = new FrameDecoder(c.maxFrameSize());
         long idleMs = c.idleTimeout().toMillis();
