@@ -145,6 +145,14 @@ public final class SimulatedNetwork {
         partitionGroup.clear();
     }
 
+    /**
+     * Drops every datagram to or from {@code node} while {@code blocked} (a firewall that lets
+     * only TCP through); streams still work.
+     */
+    public void setUdpBlocked(String node, boolean blocked) {
+        node(node).udpBlocked = blocked;
+    }
+
     /** Adds {@code extra} to the delay of everything {@code node} sends (a slow but live node). */
     public void setSendDelay(String node, Duration extra) {
         node(node).sendDelay = extra.toNanos();
@@ -271,6 +279,7 @@ public final class SimulatedNetwork {
         private boolean crashed;
         private long pausedUntil;
         private long sendDelay;
+        private boolean udpBlocked;
         private long packetsSent;
         private long bytesSent;
         private long streamsSent;
@@ -387,7 +396,8 @@ public final class SimulatedNetwork {
             self.packetsSent++;
             self.bytesSent += packet.length;
             SimNode dest = nodesByAddress.get(to);
-            if (dest == null || !connected(self, dest) || (loss > 0 && random.nextDouble() < loss)) {
+            if (dest == null || !connected(self, dest) || self.udpBlocked || dest.udpBlocked
+                    || (loss > 0 && random.nextDouble() < loss)) {
                 self.packetsDropped++;
                 return;
             }

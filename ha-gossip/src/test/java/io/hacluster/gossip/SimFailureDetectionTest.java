@@ -104,6 +104,33 @@ class SimFailureDetectionTest {
     }
 
     @Test
+    void nodeReachableOnlyOverTcpIsKeptAliveByTheFallbackPing() {
+        SimCluster c = new SimCluster(31, GossipConfig::lan);
+        c.startAndJoin(8);
+        assertThat(c.runUntil(c::converged, Duration.ofSeconds(30))).isTrue();
+        String blocked = SimCluster.name(2);
+        c.net.setUdpBlocked(blocked, true);
+        c.net.runFor(Duration.ofMinutes(3));
+        assertThat(c.falseDeaths(c.running())).isEmpty();
+        assertThat(c.converged()).isTrue();
+    }
+
+    @Test
+    void withoutTcpPingsAUdpBlockedNodeIsDeclaredDead() {
+        SimCluster c = new SimCluster(31, n -> GossipConfig.lan(n).toBuilder().disableTcpPings(true).build());
+        c.startAndJoin(8);
+        assertThat(c.runUntil(c::converged, Duration.ofSeconds(30))).isTrue();
+        String blocked = SimCluster.name(2);
+        c.net.setUdpBlocked(blocked, true);
+        assertThat(c.runUntil(() -> c.allSee(blocked, MemberState.DEAD), Duration.ofMinutes(2))).isTrue();
+        // Cut off, the blocked node suspects everyone else and, failing probes without nacks,
+        // its local health score rises (Lifeguard: it doubts itself, not only its peers).
+        // (Its peers' scores may rise too: its push/pulls still get through over TCP and
+        // carry its view that they are dead, which they refute, and refuting costs +1.)
+        assertThat(c.members.get(blocked).healthScore()).isPositive();
+    }
+
+    @Test
     void gracefulLeaveIsSeenAsLeftNotDead() {
         SimCluster c = new SimCluster(13, GossipConfig::lan);
         c.startAndJoin(10);
