@@ -57,6 +57,7 @@ public final class SimulatedNetwork {
     private final Map<String, SimNode> nodesByName = new LinkedHashMap<>();
     private final Map<InetSocketAddress, SimNode> nodesByAddress = new HashMap<>();
     private final Map<String, Integer> partitionGroup = new HashMap<>();
+    private final java.util.Set<String> blockedLinks = new java.util.HashSet<>();
     private long now;
     private long seq;
     private long eventsRun;
@@ -146,6 +147,19 @@ public final class SimulatedNetwork {
     }
 
     /**
+     * Cuts (or restores) the link between {@code a} and {@code b} in both directions, packets
+     * and streams alike, leaving every other link alone.
+     */
+    public void setLinkBlocked(String a, String b, boolean blocked) {
+        String key = a.compareTo(b) < 0 ? a + "\u0000" + b : b + "\u0000" + a;
+        if (blocked) {
+            blockedLinks.add(key);
+        } else {
+            blockedLinks.remove(key);
+        }
+    }
+
+    /**
      * Drops every datagram to or from {@code node} while {@code blocked} (a firewall that lets
      * only TCP through); streams still work.
      */
@@ -159,6 +173,12 @@ public final class SimulatedNetwork {
     }
 
     private boolean connected(SimNode a, SimNode b) {
+        if (!blockedLinks.isEmpty()) {
+            String key = a.name.compareTo(b.name) < 0 ? a.name + "\u0000" + b.name : b.name + "\u0000" + a.name;
+            if (blockedLinks.contains(key)) {
+                return false;
+            }
+        }
         if (partitionGroup.isEmpty()) {
             return true;
         }

@@ -104,6 +104,21 @@ class SimFailureDetectionTest {
     }
 
     @Test
+    void indirectProbesKeepANodeAliveWhenOneLinkToItIsCut() {
+        SimCluster c = new SimCluster(37, GossipConfig::lan);
+        c.startAndJoin(8);
+        assertThat(c.runUntil(c::converged, Duration.ofSeconds(30))).isTrue();
+        // n000 cannot reach n001 at all (UDP or TCP), but the other six can reach both and
+        // relay n000's indirect pings.
+        c.net.setLinkBlocked(SimCluster.name(0), SimCluster.name(1), true);
+        c.net.runFor(Duration.ofMinutes(3));
+        assertThat(c.falseDeaths(c.running())).isEmpty();
+        assertThat(c.converged()).isTrue();
+        // Indirect acks arrive, so n000 never counts a failed probe against itself.
+        assertThat(c.members.get(SimCluster.name(0)).healthScore()).isZero();
+    }
+
+    @Test
     void nodeReachableOnlyOverTcpIsKeptAliveByTheFallbackPing() {
         SimCluster c = new SimCluster(31, GossipConfig::lan);
         c.startAndJoin(8);
