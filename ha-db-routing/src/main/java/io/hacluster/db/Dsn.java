@@ -253,9 +253,23 @@ public final class Dsn {
                 Collections.unmodifiableMap(params), pwStart, pwEnd);
     }
 
-    /** Index of the '@' that ends user info, or -1. Passwords may contain unencoded '@', so take the last one. */
+    /**
+     * Index of the '@' that ends user info, or -1. As in Go's net/url (which parses Mattermost's
+     * DSNs) and libpq, the authority ends at the first '/' or '?', so a '/' or '?' in a password
+     * must be percent-encoded; an unencoded '@' in a password works, so take the last '@' of
+     * the authority. An '@' in the query string is not user info.
+     */
     private static int userInfoEnd(String text, int restStart) {
-        int at = text.lastIndexOf('@');
+        int end = text.length();
+        int slash = text.indexOf('/', restStart);
+        int question = text.indexOf('?', restStart);
+        if (slash >= 0) {
+            end = slash;
+        }
+        if (question >= 0 && question < end) {
+            end = question;
+        }
+        int at = text.lastIndexOf('@', end - 1);
         return at >= restStart ? at : -1;
     }
 

@@ -54,6 +54,22 @@ class DsnTest {
     }
 
     @Test
+    void atSignInTheQueryIsNotUserInfo() {
+        Dsn dsn = Dsn.parse("postgres://u:p@h:5432/db?application_name=ops@site");
+        assertThat(dsn.host()).isEqualTo("h");
+        assertThat(dsn.password()).isEqualTo("p");
+        assertThat(dsn.params()).containsEntry("application_name", "ops@site");
+        assertThat(Dsn.parse("postgres://h/db?application_name=a@b").user()).isEmpty();
+    }
+
+    @Test
+    void unencodedSlashInPasswordIsAnErrorThatStillMasksIt() {
+        assertThatThrownBy(() -> Dsn.parse("postgres://u:pa/ss@h/db"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageNotContaining("pa/ss");
+    }
+
+    @Test
     void parsesJdbcUrlWithCredentialParams() {
         Dsn dsn = Dsn.parse("jdbc:postgresql://10.0.0.5:6432/app?user=alice&password=top%26secret&ssl=true");
         assertThat(dsn.host()).isEqualTo("10.0.0.5");

@@ -65,6 +65,14 @@ public class RouterBenchmark {
     @Param({"30"})
     public int queryTimeoutSeconds;
 
+    /**
+     * How many of the two replicas the router spreads over. With 2, each benchmark thread
+     * alternates between two servers (four busy backends on one machine, against two for the
+     * single-pool baselines); {@code -p routerReplicas=1} compares like with like.
+     */
+    @Param({"2"})
+    public int routerReplicas;
+
     private PostgresTopology pg;
     private DatabaseRouter router;
     private HikariDataSource hikari;
@@ -76,7 +84,7 @@ public class RouterBenchmark {
         List<PostgresServer> replicas = pg.replicas();
         router = DatabaseRouter.start(RouterSettings.builder(Dsn.parse(pg.primary().dsn()))
                 .name("bench")
-                .replicas(replicas.stream().map(s -> Dsn.parse(s.dsn())).toList())
+                .replicas(replicas.subList(0, routerReplicas).stream().map(s -> Dsn.parse(s.dsn())).toList())
                 .maxOpenConns(POOL_SIZE)
                 .maxIdleConns(POOL_SIZE)
                 .queryTimeoutSeconds(queryTimeoutSeconds)
