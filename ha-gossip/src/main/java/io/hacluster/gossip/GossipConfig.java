@@ -38,8 +38,11 @@ import java.util.Objects;
  * @param udpBufferSize           largest UDP packet sent (memberlist: 1400)
  * @param deadNodeReclaimTime     after this, a dead node's name may be reused from another
  *                                address; {@link Duration#ZERO} means never (memberlist default)
- * @param handoffQueueDepth       inbound packets waiting for the state machine beyond which new
- *                                ones are dropped (counted)
+ * @param handoffQueueDepth       inbound gossip messages waiting for the state machine beyond which
+ *                                new ones are dropped (counted): alive messages and the rest
+ *                                (suspect, dead, user) each have a queue this deep, as in
+ *                                memberlist; probe messages (ping, ack, nack) have their own budget
+ *                                of the same depth, so gossip can never crowd out an ack
  * @param reconnectInterval       how often to try a push/pull with one failed (dead, not left) node,
  *                                so that the two sides of a healed partition find each other again;
  *                                {@link Duration#ZERO} disables. Not in memberlist: this is serf's

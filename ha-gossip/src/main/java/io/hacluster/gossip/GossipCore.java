@@ -79,7 +79,10 @@ final class GossipCore implements Transport.Inbound {
 
     // ---- read from any thread ----
     private final ConcurrentHashMap<String, Member> view = new ConcurrentHashMap<>();
-    private final AtomicInteger pendingPackets = new AtomicInteger();
+    /** Inbound messages waiting for the state machine, per handoff class (see onPacket). */
+    private final AtomicInteger pendingProbeMessages = new AtomicInteger();
+    private final AtomicInteger pendingAliveMessages = new AtomicInteger();
+    private final AtomicInteger pendingOtherMessages = new AtomicInteger();
     private final AtomicInteger pendingPushPulls = new AtomicInteger();
     private final AtomicLong packetsReceived = new AtomicLong();
     private final AtomicLong packetsSent = new AtomicLong();
@@ -1149,23 +1152,17 @@ final class GossipCore implements Transport.Inbound {
     // Receiving
     // =====================================================================================
 
+    /**
+     * Unwraps and decodes on the I/O thread (the codec is stateless), then hands the messages to
+     * the state machine the way memberlist's packet handler does: ping, indirect ping, ack and
+     * nack are never shed for gossip's sake (memberlist handles them inline), while alive
+     * messages and the rest (suspect, dead, user) each wait in a queue of at most
+     * HandoffQueueDepth and are dropped, counted, beyond it. Probe traffic has a budget of its
+     * own of the same depth, so a flood of it cannot grow the state machine's queue without
+     * bound either.
+     */
     @Override
     public void onPacket(InetSocketAddress from, byte[] packet, long receivedAtNanos) {
-        if (shutdown) {
-            return;
-        }
-        if (pendingPackets.incrementAndGet() > config.handoffQueueDepth()) {
-            pendingPackets.decrementAndGet();
-            overloadDropped.incrementAndGet();
-            return;
-        }
-        scheduler.execute(() -> {
-            pendingPackets.decrementAndGet();
-            handlePacket(from, packet);
-        });
-    }
-
-    private void handlePacket(InetSocketAddress from, byte[] packet) {
         if (shutdown) {
             return;
         }
@@ -1186,6 +1183,8 @@ final class GossipCore implements Transport.Inbound {
             malformedDropped.addAndGet(unwrapped.truncatedParts());
             log.debug("{}: packet from {} had {} truncated compound parts", name, from, unwrapped.truncatedParts());
         }
+        List<Message> admitted = new ArrayList<>(unwrapped.messages().size());
+        int probes = 0, alives = 0, others = 0;
         for (byte[] part : unwrapped.messages()) {
             Message m;
             try {
@@ -1194,7 +1193,60 @@ final class GossipCore implements Transport.Inbound {
                 countMalformed(e);
                 log.debug("{}: dropped message from {}: {}", name, from, e.getMessage());
                 continue;
+            } catch (RuntimeException e) {
+                malformedDropped.incrementAndGet();
+                log.warn("{}: dropped message from {}: decoder failed", name, from, e);
+                continue;
             }
+            AtomicInteger budget;
+            if (m instanceof Message.Ping || m instanceof Message.IndirectPing || m instanceof Message.Ack
+                    || m instanceof Message.Nack) {
+                budget = pendingProbeMessages;
+            } else if (m instanceof Message.Alive) {
+                budget = pendingAliveMessages;
+            } else if (m instanceof Message.Suspect || m instanceof Message.Dead || m instanceof Message.User) {
+                budget = pendingOtherMessages;
+            } else {
+                if (m instanceof Message.Err err) {
+                    log.debug("{}: peer {} reported error: {}", name, from, err.error());
+                } else {
+                    rejectedDropped.incrementAndGet();
+                    log.debug("{}: unexpected {} in a packet from {}", name, m.type(), from);
+                }
+                continue;
+            }
+            if (budget.incrementAndGet() > config.handoffQueueDepth()) {
+                budget.decrementAndGet();
+                overloadDropped.incrementAndGet();
+                log.debug("{}: handoff queue full, dropping {} from {}", name, m.type(), from);
+                continue;
+            }
+            if (budget == pendingProbeMessages) {
+                probes++;
+            } else if (budget == pendingAliveMessages) {
+                alives++;
+            } else {
+                others++;
+            }
+            admitted.add(m);
+        }
+        if (admitted.isEmpty()) {
+            return;
+        }
+        int p = probes, a = alives, o = others;
+        scheduler.execute(() -> {
+            pendingProbeMessages.addAndGet(-p);
+            pendingAliveMessages.addAndGet(-a);
+            pendingOtherMessages.addAndGet(-o);
+            handleMessages(from, admitted);
+        });
+    }
+
+    private void handleMessages(InetSocketAddress from, List<Message> messages) {
+        if (shutdown) {
+            return;
+        }
+        for (Message m : messages) {
             try {
                 handleMessage(from, m);
             } catch (RuntimeException e) {

@@ -4,7 +4,7 @@ package io.hacluster.gossip;
  * Counters of one node's gossip traffic since start, for operators and tests. Every dropped
  * inbound packet or stream is counted under exactly one reason.
  *
- * @param packetsReceived    datagrams handed to the state machine
+ * @param packetsReceived    datagrams received (before decoding)
  * @param packetsSent        datagrams handed to the transport
  * @param streamsReceived    inbound stream messages
  * @param streamsSent        outbound stream exchanges started
@@ -12,7 +12,8 @@ package io.hacluster.gossip;
  * @param labelDropped       inbound traffic whose label did not match
  * @param rejectedDropped    well-formed messages refused (unknown type, wrong target node, alive filter,
  *                           incompatible protocol, over-limit push/pull concurrency)
- * @param overloadDropped    inbound packets dropped because the handoff queue was full
+ * @param overloadDropped    inbound messages dropped because their handoff queue was full
+ *                           (counted per message, not per datagram)
  */
 public record GossipStats(long packetsReceived, long packetsSent, long streamsReceived, long streamsSent,
                           long malformedDropped, long labelDropped, long rejectedDropped,
