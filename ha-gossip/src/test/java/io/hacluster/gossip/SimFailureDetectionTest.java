@@ -3,6 +3,9 @@ package io.hacluster.gossip;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -10,48 +13,177 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Simulated, virtual time: crashed nodes are declared dead in bounded time, live ones never. */
 class SimFailureDetectionTest {
 
+    /** Longest one-way delay of the simulated links in these tests. */
+    private static final Duration MAX_LINK_DELAY = Duration.ofMillis(2);
+    /**
+     * Resolution at which the test samples every survivor's view of the victim: a sampled
+     * suspicion time lies up to this much after the true one, so lower bounds on "time since
+     * suspicion" lose one sample and upper bounds on "time until suspicion" gain one.
+     */
+    private static final Duration SAMPLE = Duration.ofMillis(1);
+    /** Accepted chance that the probe schedule alone would break the first-suspicion bound. */
+    private static final double SCHEDULE_MISS_PROBABILITY = 1e-6;
+
+    /**
+     * Probe intervals within which at least one of {@code n - 1} live round-robin probers reaches
+     * a given member, except with probability {@link #SCHEDULE_MISS_PROBABILITY}. Each prober
+     * walks a freshly shuffled list of the n members, one per interval, so the victim's turn is
+     * close to uniform over the next n intervals: one prober misses the first m intervals with
+     * chance about (1 - m/n), all of them with (1 - m/n)^(n-1).
+     */
+    static int intervalsUntilSomeProberReaches(int n) {
+        double perProberMiss = Math.pow(SCHEDULE_MISS_PROBABILITY, 1.0 / (n - 1));
+        return (int) Math.ceil(n * (1 - perProberMiss));
+    }
+
+    /**
+     * Rounds within which a broadcast reaches all n nodes: every node that has it passes it on
+     * to GossipNodes random peers per gossip interval until it has sent it retransmitLimit times,
+     * so the informed set grows by a factor of up to (1 + GossipNodes) per round and needs
+     * ceil(log(n) / log(1 + GossipNodes)) rounds at best; allowing each hop its whole
+     * retransmission budget (ceil(retransmitLimit / GossipNodes) rounds) gives the bound.
+     */
+    static Duration disseminationBound(GossipConfig cfg, int n) {
+        int generations = (int) Math.ceil(Math.log(n) / Math.log(1 + cfg.gossipNodes()));
+        int roundsPerHop = (int) Math.ceil((double) GossipMath.retransmitLimit(cfg.retransmitMult(), n)
+                / cfg.gossipNodes());
+        return cfg.gossipInterval().multipliedBy((long) generations * roundsPerHop);
+    }
+
     @Test
-    void crashedNodeIsDeclaredDeadByEveryOtherNodeWithinTheSuspicionBound() {
+    void crashedNodeIsDeclaredDeadByEveryOtherNodeWithinTheSuspicionBounds() {
         int n = 50;
         GossipConfig cfg = GossipConfig.lan("x");
         SimCluster c = new SimCluster(3, GossipConfig::lan);
+        c.net.setDelayModel(SimulatedNetwork.DelayModel.uniform(Duration.ofMillis(1), MAX_LINK_DELAY));
         c.startAndJoin(n);
         assertThat(c.runUntil(c::converged, Duration.ofSeconds(60))).isTrue();
         c.net.runFor(Duration.ofSeconds(10));
+        // Healthy survivors probe at the unscaled interval, which the bounds below assume.
+        c.members.values().forEach(m -> assertThat(m.healthScore()).isZero());
+
+        // memberlist's suspicion formulas for this cluster (suspectNode: k = SuspicionMult - 2).
+        Duration probe = cfg.probeInterval();
+        Duration min = GossipMath.suspicionTimeout(cfg.suspicionMult(), n, probe);
+        Duration max = min.multipliedBy(cfg.suspicionMaxTimeoutMult());
+        int k = cfg.suspicionMult() - 2;
+        assertThat(n - 2).as("enough peers to confirm").isGreaterThanOrEqualTo(k);
+        Duration spread = disseminationBound(cfg, n);
 
         String victim = SimCluster.name(17);
         long crashAt = c.net.nanoTime();
         c.net.node(victim).crash();
-
-        // Bound from memberlist's formulas:
-        //  - some prober reaches the victim within one full round-robin pass of any single
-        //    prober, 2n-1 probe intervals in the worst case, and that probe lasts at most the
-        //    awareness-scaled probe interval;
-        //  - a suspicion times out after at most SuspicionMaxTimeoutMult * min (no confirmations);
-        //  - the dead broadcast reaches everyone within retransmitLimit gossip rounds (each
-        //    receiver re-gossips it), plus one probe interval for piggybacking slack.
-        Duration probe = cfg.probeInterval();
-        Duration min = GossipMath.suspicionTimeout(cfg.suspicionMult(), n, probe);
-        Duration max = min.multipliedBy(cfg.suspicionMaxTimeoutMult());
-        Duration detect = probe.multipliedBy(2L * n - 1).plus(probe.multipliedBy(cfg.awarenessMaxMultiplier()));
-        Duration spread = cfg.gossipInterval().multipliedBy(GossipMath.retransmitLimit(cfg.retransmitMult(), n))
-                .plus(probe);
-        Duration bound = detect.plus(max).plus(spread);
-
-        assertThat(c.runUntil(() -> c.allSee(victim, MemberState.DEAD), bound))
-                .as("all survivors mark %s dead within %s", victim, bound).isTrue();
+        List<String> survivors = c.running().stream().sorted().toList();
+        Map<String, Long> suspectedAt = new HashMap<>();
+        long giveUp = crashAt + Duration.ofSeconds(intervalsUntilSomeProberReaches(n) + 1L).toNanos()
+                + max.plus(spread).plus(probe).toNanos();
+        while (!c.allSee(victim, MemberState.DEAD) && c.net.nanoTime() < giveUp) {
+            c.net.runFor(SAMPLE);
+            for (String s : survivors) {
+                Member v = c.members.get(s).member(victim);
+                if (v != null && v.state() == MemberState.SUSPECT) {
+                    suspectedAt.putIfAbsent(s, c.net.nanoTime());
+                }
+            }
+        }
+        assertThat(c.allSee(victim, MemberState.DEAD)).as("all survivors mark %s dead", victim).isTrue();
         var deaths = c.leavesOf(victim);
-        assertThat(deaths).hasSize(n - 1);
-        long first = deaths.stream().mapToLong(SimCluster.Event::atNanos).min().orElseThrow();
-        long last = deaths.stream().mapToLong(SimCluster.Event::atNanos).max().orElseThrow();
-        // Nobody can declare death before the minimum suspicion timeout has run.
-        assertThat(Duration.ofNanos(first - crashAt)).isGreaterThanOrEqualTo(min);
-        assertThat(Duration.ofNanos(last - crashAt)).isLessThanOrEqualTo(bound);
-        assertThat(deaths).allMatch(e -> e.member().state() == MemberState.DEAD);
-        // and nobody else died
+        assertThat(deaths).hasSize(n - 1).allMatch(e -> e.member().state() == MemberState.DEAD);
         assertThat(c.falseDeaths(c.running())).isEmpty();
-        System.out.printf("crash detection n=%d: first %s, last %s, bound %s%n", n,
-                Duration.ofNanos(first - crashAt), Duration.ofNanos(last - crashAt), bound);
+
+        // 1. Detection: the first suspicion follows from the probe schedule. No probe can fail
+        //    before a whole probe interval has passed without an ack (a ping that reached the
+        //    victim before the crash was answered), and some prober reaches the victim within
+        //    the round-robin bound, its probe failing one probe interval later.
+        long firstSuspicion = suspectedAt.values().stream().mapToLong(Long::longValue).min().orElseThrow();
+        Duration detect = Duration.ofNanos(firstSuspicion - crashAt);
+        Duration detectBound = probe.multipliedBy(intervalsUntilSomeProberReaches(n) + 1L);
+        assertThat(detect).isGreaterThanOrEqualTo(probe.minus(MAX_LINK_DELAY)).isLessThanOrEqualTo(detectBound);
+
+        // 2. Suspicion: nobody declares death before the minimum timeout after the first
+        //    suspicion, and every survivor does so within the maximum (a lone accuser's timer)
+        //    plus the time the suspicion takes to reach it.
+        long firstDeath = deaths.stream().mapToLong(SimCluster.Event::atNanos).min().orElseThrow();
+        long lastDeath = deaths.stream().mapToLong(SimCluster.Event::atNanos).max().orElseThrow();
+        assertThat(Duration.ofNanos(firstDeath - firstSuspicion)).isGreaterThanOrEqualTo(min.minus(SAMPLE));
+        assertThat(Duration.ofNanos(lastDeath - firstSuspicion)).isLessThanOrEqualTo(max.plus(spread));
+        //    Every survivor that suspected on its own clock decided within its own timer's range.
+        for (SimCluster.Event e : deaths) {
+            Long own = suspectedAt.get(observer(c, e));
+            if (own != null) {
+                assertThat(Duration.ofNanos(e.atNanos() - own)).as(observer(c, e)).isLessThanOrEqualTo(max);
+            }
+        }
+        //    The suspicion itself reached every survivor (or the death did) within the spread.
+        for (String s : survivors) {
+            long heard = suspectedAt.getOrDefault(s, deathSeenBy(c, s, victim));
+            assertThat(Duration.ofNanos(heard - firstSuspicion)).as(s).isLessThanOrEqualTo(spread.plus(SAMPLE));
+        }
+
+        // 3. Lifeguard: with 49 probers, k independent confirmations reach the first accuser well
+        //    before min, so its timer shrinks from max all the way to min: the first death comes
+        //    exactly min after the first suspicion (to the sampling resolution), not max.
+        assertThat(Duration.ofNanos(firstDeath - firstSuspicion)).isLessThanOrEqualTo(min);
+        //    and the dead message then reaches everyone within one dissemination.
+        assertThat(Duration.ofNanos(lastDeath - firstDeath)).isLessThanOrEqualTo(spread);
+
+        System.out.printf("crash detection n=%d: first suspicion %s (bound %s), first dead +%s after it (min %s,"
+                        + " max %s), last dead +%s (bound %s)%n", n, detect, detectBound,
+                Duration.ofNanos(firstDeath - firstSuspicion), min, max,
+                Duration.ofNanos(lastDeath - firstSuspicion), max.plus(spread));
+    }
+
+    @Test
+    void withTooFewPeersToConfirmTheSuspicionTimerIsTheMinimum() {
+        // Three nodes: n - 2 < SuspicionMult - 2, so memberlist expects no confirmations (k = 0)
+        // and each survivor's timer is min from the start, however alone it is.
+        int n = 3;
+        GossipConfig cfg = GossipConfig.lan("x");
+        assertThat(n - 2).isLessThan(cfg.suspicionMult() - 2);
+        SimCluster c = new SimCluster(5, GossipConfig::lan);
+        c.startAndJoin(n);
+        assertThat(c.runUntil(c::converged, Duration.ofSeconds(30))).isTrue();
+        c.net.runFor(Duration.ofSeconds(5));
+        Duration min = GossipMath.suspicionTimeout(cfg.suspicionMult(), n, cfg.probeInterval());
+        String victim = SimCluster.name(1);
+        c.net.node(victim).crash();
+        List<String> survivors = c.running().stream().sorted().toList();
+        Map<String, Long> suspectedAt = new HashMap<>();
+        long giveUp = c.net.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (!c.allSee(victim, MemberState.DEAD) && c.net.nanoTime() < giveUp) {
+            c.net.runFor(SAMPLE);
+            for (String s : survivors) {
+                Member v = c.members.get(s).member(victim);
+                if (v != null && v.state() == MemberState.SUSPECT) {
+                    suspectedAt.putIfAbsent(s, c.net.nanoTime());
+                }
+            }
+        }
+        assertThat(c.allSee(victim, MemberState.DEAD)).isTrue();
+        // Every survivor whose own timer ran declared death exactly min after suspecting (to the
+        // sampling resolution); a survivor told by the other first can only be earlier.
+        for (SimCluster.Event e : c.leavesOf(victim)) {
+            Long own = suspectedAt.get(observer(c, e));
+            assertThat(own).as("%s suspected first", observer(c, e)).isNotNull();
+            assertThat(Duration.ofNanos(e.atNanos() - own)).as(observer(c, e)).isLessThanOrEqualTo(min);
+        }
+        long firstSuspicion = suspectedAt.values().stream().mapToLong(Long::longValue).min().orElseThrow();
+        long firstDeath = c.leavesOf(victim).stream().mapToLong(SimCluster.Event::atNanos).min().orElseThrow();
+        assertThat(Duration.ofNanos(firstDeath - firstSuspicion)).isBetween(min.minus(SAMPLE), min);
+    }
+
+    private static String observer(SimCluster c, SimCluster.Event e) {
+        for (var entry : c.leaves.entrySet()) {
+            if (entry.getValue().contains(e)) {
+                return entry.getKey();
+            }
+        }
+        throw new AssertionError("no observer for " + e);
+    }
+
+    private static long deathSeenBy(SimCluster c, String observer, String victim) {
+        return c.leaves.get(observer).stream().filter(e -> e.member().name().equals(victim))
+                .mapToLong(SimCluster.Event::atNanos).min().orElseThrow();
     }
 
     @Test
