@@ -3,17 +3,14 @@ package io.hacluster.messaging;
 import io.hacluster.ClusterMessage;
 import io.hacluster.MessageHandler;
 import io.hacluster.SendType;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -30,14 +27,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -75,9 +69,7 @@ public final class Messenger implements AutoCloseable {
     private final Counters counters = new Counters();
     private final Map<String, MessageHandler> handlers = new ConcurrentHashMap<>();
     private final Map<String, PeerLink> peers = new ConcurrentHashMap<>();
-    private final Map<Long, PendingRequest> requests = new ConcurrentHashMap<>();
     private final Set<String> cutPeers = ConcurrentHashMap.newKeySet();
-    private final AtomicLong requestIds = new AtomicLong();
     private final StreamFaults faults = new Faults();
 
     private volatile boolean started;
@@ -87,6 +79,8 @@ public final class Messenger implements AutoCloseable {
     private final ExecutorService callbacks;
     private final ScheduledThreadPoolExecutor timer;
     private final SerialExecutor selfSerial;
+    private final PendingRequests requests;
+    private final Dialer dialer;
     private EventLoopGroup io;
     private Channel serverChannel;
 
@@ -106,6 +100,8 @@ public final class Messenger implements AutoCloseable {
         timer = new ScheduledThreadPoolExecutor(1, new NamedThreadFactory(self, "msg-timer"));
         timer.setRemoveOnCancelPolicy(true);
         selfSerial = new SerialExecutor(handlerPool);
+        requests = new PendingRequests(callbacks);
+        dialer = new Dialer(this, config, timer);
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -125,6 +121,7 @@ public final class Messenger implements AutoCloseable {
         }
         io = new MultiThreadIoEventLoopGroup(config.ioThreads(), new NamedThreadFactory(self, "stream-io"),
                 NioIoHandler.newFactory());
+        dialer.start(io);
         started = true;
         WriteBufferWaterMark marks = new WriteBufferWaterMark(config.writeBufferLowWater(), config.writeBufferHighWater());
         ServerBootstrap sb = new ServerBootstrap()
@@ -145,7 +142,7 @@ public final class Messenger implements AutoCloseable {
         InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
         log.info("node {} messaging listening on {}", self, bound);
         for (PeerLink p : peers.values()) {
-            dial(p); // peers announced before start
+            dialer.dial(p); // peers announced before start
         }
         return bound;
     }
@@ -182,12 +179,7 @@ public final class Messenger implements AutoCloseable {
                 o.ackFuture.completeExceptionally(ex);
             }
         }
-        for (Long id : List.copyOf(requests.keySet())) {
-            PendingRequest r = requests.remove(id);
-            if (r != null) {
-                r.future().completeExceptionally(ex);
-            }
-        }
+        requests.failAll(ex);
         if (serverChannel != null) {
             serverChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
@@ -272,7 +264,7 @@ public final class Messenger implements AutoCloseable {
         if (stale != null) {
             stale.close();
         }
-        dial(p);
+        dialer.dial(p);
     }
 
     /** A peer is suspected: messages to it wait in its bounded queue; reconnecting continues. */
@@ -331,13 +323,7 @@ public final class Messenger implements AutoCloseable {
         }
         PeerUnavailableException ex = new PeerUnavailableException(nodeId, why + "; message not acknowledged");
         completeLater(failed, ex);
-        for (Map.Entry<Long, PendingRequest> e : requests.entrySet()) {
-            if (e.getValue().targetId().equals(nodeId) && requests.remove(e.getKey()) != null) {
-                PendingRequest r = e.getValue();
-                callbacks.execute(() -> r.future().completeExceptionally(
-                        new PeerUnavailableException(nodeId, why + " before replying to '" + r.event() + "'")));
-            }
-        }
+        requests.failFor(nodeId, r -> new PeerUnavailableException(nodeId, why + " before replying to '" + r.event() + "'"));
     }
 
     /** The ids of peers with an established streaming connection. */
@@ -523,12 +509,8 @@ public final class Messenger implements AutoCloseable {
             f.completeExceptionally(new PeerUnavailableException(nodeId, "unknown peer " + nodeId));
             return f;
         }
-        long id = requestIds.incrementAndGet();
-        requests.put(id, new PendingRequest(nodeId, event, f));
-        f.whenComplete((r, e) -> {
-            timeoutTask.cancel(false);
-            requests.remove(id);
-        });
+        long id = requests.register(nodeId, event, f);
+        f.whenComplete((r, e) -> timeoutTask.cancel(false));
         try {
             EncodedBody body = encode(event, Map.of(), m.data());
             enqueue(p, body, true, MessageKind.REQUEST, id, false).whenComplete((v, e) -> {
@@ -759,20 +741,15 @@ public final class Messenger implements AutoCloseable {
             p.readPaused = false;
         }
         log.debug("node {} lost connection to {}", self, p.nodeId);
-        scheduleReconnect(p);
+        dialer.scheduleRedial(p);
     }
 
     /** A dial failed before the handshake completed. */
     void dialFailed(String nodeId) {
         PeerLink p = peers.get(nodeId);
-        if (p == null) {
-            return;
+        if (p != null) {
+            dialer.failed(p);
         }
-        synchronized (p) {
-            p.dialing = false;
-            p.failedDials++;
-        }
-        scheduleReconnect(p);
     }
 
     void onAck(PeerLink p, long epoch, long seq) {
@@ -989,19 +966,9 @@ public final class Messenger implements AutoCloseable {
     }
 
     private void completeRequest(String from, long requestId, byte[] data, Throwable error) {
-        PendingRequest r = requests.get(requestId);
-        if (r == null || !r.targetId().equals(from)) {
+        if (!requests.complete(from, requestId, data, error)) {
             log.debug("late or unexpected reply {} from {}", requestId, from);
-            return;
         }
-        requests.remove(requestId);
-        callbacks.execute(() -> {
-            if (error == null) {
-                r.future().complete(data);
-            } else {
-                r.future().completeExceptionally(error);
-            }
-        });
     }
 
     private CompletableFuture<Void> deliverLocally(ClusterMessage m) {
@@ -1064,64 +1031,6 @@ public final class Messenger implements AutoCloseable {
         return new PeerLink(nodeId, self.compareTo(nodeId) < 0, new SerialExecutor(handlerPool), state);
     }
 
-    private void dial(PeerLink p) {
-        InetSocketAddress address;
-        synchronized (p) {
-            if (closed || !started || !p.weDial || p.channel != null || p.dialing || p.reconnect != null
-                    || !p.state.dialable() || p.address == null || cutPeers.contains(p.nodeId)) {
-                return;
-            }
-            p.dialing = true;
-            address = p.address;
-        }
-        Bootstrap b = new Bootstrap()
-                .group(io)
-                .channel(NioSocketChannel.class)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
-                        new WriteBufferWaterMark(config.writeBufferLowWater(), config.writeBufferHighWater()))
-                .handler(new StreamInitializer(this, p.nodeId, address));
-        try {
-            ChannelFuture f = b.connect(address);
-            f.addListener(done -> {
-                if (!done.isSuccess()) {
-                    log.debug("dial {} at {} failed: {}", p.nodeId, address, done.cause().toString());
-                    dialFailed(p.nodeId);
-                }
-            });
-        } catch (RuntimeException e) {
-            log.debug("dial {} failed", p.nodeId, e);
-            dialFailed(p.nodeId);
-        }
-    }
-
-    private void scheduleReconnect(PeerLink p) {
-        long delayMs;
-        synchronized (p) {
-            if (closed || !p.weDial || p.channel != null || p.dialing || p.reconnect != null
-                    || !p.state.dialable() || cutPeers.contains(p.nodeId)) {
-                return;
-            }
-            long min = config.reconnectBackoffMin().toMillis();
-            long max = config.reconnectBackoffMax().toMillis();
-            long base = Math.min(max, min << Math.min(p.failedDials, 20));
-            delayMs = base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
-            try {
-                p.reconnect = timer.schedule(() -> {
-                    synchronized (p) {
-                        p.reconnect = null;
-                    }
-                    dial(p);
-                }, delayMs, TimeUnit.MILLISECONDS);
-            } catch (RejectedExecutionException e) {
-                return; // closing
-            }
-        }
-        log.debug("reconnecting to {} in {} ms", p.nodeId, delayMs);
-    }
-
     // ------------------------------------------------------------------ accessors for StreamHandler
 
     MessengerConfig config() {
@@ -1138,10 +1047,6 @@ public final class Messenger implements AutoCloseable {
 
     boolean isCut(String nodeId) {
         return cutPeers.contains(nodeId);
-    }
-
-    ScheduledExecutorService timer() {
-        return timer;
     }
 
     static Throwable unwrap(Throwable t) {
@@ -1186,7 +1091,7 @@ public final class Messenger implements AutoCloseable {
                 p.failedDials = 0;
             }
             log.info("fault injection: node {} restored its connection to {}", self, nodeId);
-            dial(p);
+            dialer.dial(p);
         }
 
         @Override
