@@ -20,10 +20,13 @@ import java.util.Locale;
  * @param delegateVersion  application protocol version spoken
  * @param delegateMax      highest application protocol version understood
  * @param leaveTimeout     how long a graceful leave may take on SIGTERM
+ * @param tcpTimeout       TCP timeout (join and push/pull, reliable sends), or {@code null} for the
+ *                         preset's
  */
 record AgentOptions(String name, InetSocketAddress bind, InetSocketAddress advertise,
                     List<InetSocketAddress> joins, String preset, String label, int protocolVersion,
-                    int delegateMin, int delegateVersion, int delegateMax, Duration leaveTimeout) {
+                    int delegateMin, int delegateVersion, int delegateMax, Duration leaveTimeout,
+                    Duration tcpTimeout) {
 
     static final String USAGE = """
             usage: GossipAgent --name NAME [options]
@@ -38,6 +41,9 @@ record AgentOptions(String name, InetSocketAddress bind, InetSocketAddress adver
                                            application protocol versions (default 0:0:0;
                                            use 2:4:5 to share a ring with serf agents)
               --leave-timeout SECONDS      bound on the graceful leave at SIGTERM (default 5)
+              --tcp-timeout MILLIS         TCP timeout for join, push/pull and reliable sends
+                                           (default: the preset's; local's 1 s is tight for a
+                                           cold JVM on a busy host)
             Prints one JSON line per membership event on stdout:
               {"event":"join|leave|update|dead","name":"...","address":"host:port"}
             """;
@@ -53,6 +59,7 @@ record AgentOptions(String name, InetSocketAddress bind, InetSocketAddress adver
         int protocol = 2;
         int[] delegate = {0, 0, 0};
         Duration leaveTimeout = Duration.ofSeconds(5);
+        Duration tcpTimeout = null;
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             String value = i + 1 < args.length ? args[i + 1] : null;
@@ -78,6 +85,13 @@ record AgentOptions(String name, InetSocketAddress bind, InetSocketAddress adver
                 case "--protocol" -> protocol = integer(flag, value);
                 case "--delegate-protocol" -> delegate = delegateVersions(value);
                 case "--leave-timeout" -> leaveTimeout = Duration.ofSeconds(integer(flag, value));
+                case "--tcp-timeout" -> {
+                    int millis = integer(flag, value);
+                    if (millis < 1) {
+                        throw new IllegalArgumentException("--tcp-timeout must be at least 1 ms, not " + value);
+                    }
+                    tcpTimeout = Duration.ofMillis(millis);
+                }
                 default -> throw new IllegalArgumentException("unknown option " + flag);
             }
         }
@@ -85,7 +99,7 @@ record AgentOptions(String name, InetSocketAddress bind, InetSocketAddress adver
             throw new IllegalArgumentException("--name is required");
         }
         return new AgentOptions(name, bind, advertise, List.copyOf(joins), preset, label, protocol,
-                delegate[0], delegate[1], delegate[2], leaveTimeout);
+                delegate[0], delegate[1], delegate[2], leaveTimeout, tcpTimeout);
     }
 
     private static InetSocketAddress hostPort(String flag, String value) {

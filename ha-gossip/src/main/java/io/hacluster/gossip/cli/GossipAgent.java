@@ -88,6 +88,9 @@ public final class GossipAgent {
                 .label(o.label())
                 .protocolVersion(o.protocolVersion())
                 .delegateProtocol(o.delegateMin(), o.delegateVersion(), o.delegateMax());
+        if (o.tcpTimeout() != null) {
+            b.tcpTimeout(o.tcpTimeout());
+        }
         if (o.advertise() != null) {
             b.advertiseHost(o.advertise().getAddress().getHostAddress()).advertisePort(o.advertise().getPort());
         }

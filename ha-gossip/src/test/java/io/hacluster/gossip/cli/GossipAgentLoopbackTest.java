@@ -1,6 +1,7 @@
 package io.hacluster.gossip.cli;
 
 import io.hacluster.gossip.GossipConfig;
+import io.hacluster.gossip.LoopbackTimeouts;
 import io.hacluster.gossip.Member;
 import io.hacluster.gossip.MemberState;
 import io.hacluster.gossip.Memberlist;
@@ -31,7 +32,8 @@ class GossipAgentLoopbackTest {
     private static final Duration WAIT = Duration.ofSeconds(40);
 
     private static Memberlist node(String name) {
-        GossipConfig config = GossipConfig.local(name).toBuilder().bindHost("127.0.0.1").bindPort(0).build();
+        GossipConfig config = GossipConfig.local(name).toBuilder().bindHost("127.0.0.1").bindPort(0)
+                .tcpTimeout(LoopbackTimeouts.TCP_TIMEOUT).build();
         return Memberlist.builder(config).transport(NettyTransport.bind(config)).build();
     }
 
@@ -86,8 +88,10 @@ class GossipAgentLoopbackTest {
         Memberlist seed = node("seed");
         Memberlist doomed = node("doomed");
         try (AgentProcess agent = new AgentProcess("--name", "agent-1", "--bind", "127.0.0.1:0",
-                "--preset", "local", "--join", "127.0.0.1:" + seed.advertiseAddress().getPort())) {
-            doomed.join(List.of(seed.advertiseAddress())).get(10, TimeUnit.SECONDS);
+                "--preset", "local", "--tcp-timeout", String.valueOf(LoopbackTimeouts.TCP_TIMEOUT.toMillis()),
+                "--join", "127.0.0.1:" + seed.advertiseAddress().getPort())) {
+            doomed.join(List.of(seed.advertiseAddress())).get(LoopbackTimeouts.JOIN_WAIT.toSeconds(),
+                    TimeUnit.SECONDS);
 
             await("agent joined").atMost(WAIT).untilAsserted(() -> {
                 Member a = seed.member("agent-1");
@@ -139,7 +143,7 @@ class GossipAgentLoopbackTest {
     void optionsAreParsedAndCheckedBeforeAnythingStarts() {
         AgentOptions o = AgentOptions.parse("--name", "x", "--bind", "127.0.0.1:0", "--join", "127.0.0.1:7000",
                 "--join", "[::1]:7001", "--preset", "WAN", "--label", "prod", "--delegate-protocol", "2:4:5",
-                "--protocol", "3");
+                "--protocol", "3", "--tcp-timeout", "2500");
         assertThat(o.joins()).containsExactly(new InetSocketAddress("127.0.0.1", 7000), new InetSocketAddress("::1", 7001));
         assertThat(o.preset()).isEqualTo("wan");
         GossipConfig c = GossipAgent.config(o);
@@ -149,6 +153,10 @@ class GossipAgentLoopbackTest {
         assertThat(c.delegateProtocolVersion()).isEqualTo(4);
         assertThat(c.delegateProtocolMax()).isEqualTo(5);
         assertThat(c.probeInterval()).isEqualTo(GossipConfig.wan("x").probeInterval());
+        assertThat(c.tcpTimeout()).isEqualTo(Duration.ofMillis(2500));
+        assertThat(GossipAgent.config(AgentOptions.parse("--name", "x", "--preset", "local")).tcpTimeout())
+                .isEqualTo(GossipConfig.local("x").tcpTimeout());
+        assertThatThrownBy(() -> AgentOptions.parse("--name", "x", "--tcp-timeout", "0")).hasMessageContaining("--tcp-timeout");
         assertThatThrownBy(() -> AgentOptions.parse("--name", "x", "--preset", "fast")).hasMessageContaining("--preset");
         assertThatThrownBy(() -> AgentOptions.parse("--name", "x", "--bind", "nocolon")).hasMessageContaining("HOST:PORT");
         assertThatThrownBy(() -> AgentOptions.parse("--name", "x", "--bind", "127.0.0.1:70000")).hasMessageContaining("range");

@@ -1,6 +1,7 @@
 package io.hacluster.gossip.netty;
 
 import io.hacluster.gossip.GossipConfig;
+import io.hacluster.gossip.LoopbackTimeouts;
 import io.hacluster.gossip.Member;
 import io.hacluster.gossip.MemberState;
 import io.hacluster.gossip.Memberlist;
@@ -53,7 +54,8 @@ class MemberlistLoopbackTest {
 
     private Memberlist start(String name, int port, String label, Events events) {
         GossipConfig config = GossipConfig.local(name).toBuilder()
-                .bindHost("127.0.0.1").bindPort(port).label(label).build();
+                .bindHost("127.0.0.1").bindPort(port).label(label)
+                .tcpTimeout(LoopbackTimeouts.TCP_TIMEOUT).build();
         NettyTransport transport = NettyTransport.bind(config);
         Memberlist node = Memberlist.builder(config).transport(transport).membershipListener(events).build();
         nodes.add(node);
@@ -80,7 +82,8 @@ class MemberlistLoopbackTest {
         }
         InetSocketAddress seed = ring.get(0).advertiseAddress();
         for (int i = 1; i < 5; i++) {
-            assertThat(ring.get(i).join(List.of(seed)).get(10, TimeUnit.SECONDS)).isEqualTo(1);
+            assertThat(ring.get(i).join(List.of(seed)).get(LoopbackTimeouts.JOIN_WAIT.toSeconds(), TimeUnit.SECONDS))
+                    .isEqualTo(1);
         }
         await("5 alive everywhere").atMost(CONVERGE_WAIT).untilAsserted(() -> {
             for (Memberlist n : ring) {
@@ -110,7 +113,7 @@ class MemberlistLoopbackTest {
 
         // Graceful leave: n3 announces it; everyone else records LEFT.
         Memberlist leaver = ring.get(3);
-        leaver.leave(Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS);
+        leaver.leave(Duration.ofSeconds(5)).get(LoopbackTimeouts.JOIN_WAIT.toSeconds(), TimeUnit.SECONDS);
         leaver.shutdown();
         List<Memberlist> stayers = ring.subList(0, 3);
         await("n3 left everywhere").atMost(CONVERGE_WAIT).untilAsserted(() -> {
@@ -127,7 +130,7 @@ class MemberlistLoopbackTest {
         // dead; the newcomer learns that on join and refutes with a higher incarnation.
         Events restartedEvents = new Events();
         Memberlist restarted = start("n4", port4, "", restartedEvents);
-        restarted.join(List.of(seed)).get(10, TimeUnit.SECONDS);
+        restarted.join(List.of(seed)).get(LoopbackTimeouts.JOIN_WAIT.toSeconds(), TimeUnit.SECONDS);
         await("n4 alive again").atMost(CONVERGE_WAIT).untilAsserted(() -> {
             for (Memberlist n : stayers) {
                 Member m = n.member("n4");
@@ -152,15 +155,16 @@ class MemberlistLoopbackTest {
         Memberlist green = start("green1", 0, "green", new Events());
         Memberlist unlabelled = start("plain1", 0, "", new Events());
 
-        assertThat(blue2.join(List.of(blue1.advertiseAddress())).get(10, TimeUnit.SECONDS)).isEqualTo(1);
+        assertThat(blue2.join(List.of(blue1.advertiseAddress()))
+                .get(LoopbackTimeouts.JOIN_WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(1);
         await().atMost(CONVERGE_WAIT).untilAsserted(() -> {
             assertThat(blue1.liveMembers()).extracting(Member::name).containsExactlyInAnyOrder("blue1", "blue2");
             assertThat(blue2.liveMembers()).extracting(Member::name).containsExactlyInAnyOrder("blue1", "blue2");
         });
 
         // Another label, or none: the join fails (no seed answered), and nobody learns of anybody.
-        assertThat(green.join(List.of(blue1.advertiseAddress()))).failsWithin(Duration.ofSeconds(10));
-        assertThat(unlabelled.join(List.of(blue1.advertiseAddress()))).failsWithin(Duration.ofSeconds(10));
+        assertThat(green.join(List.of(blue1.advertiseAddress()))).failsWithin(LoopbackTimeouts.JOIN_WAIT);
+        assertThat(unlabelled.join(List.of(blue1.advertiseAddress()))).failsWithin(LoopbackTimeouts.JOIN_WAIT);
         // Give stray packets time to arrive; what is checked is that none is accepted.
         Thread.sleep(2_000);
         assertThat(green.liveMembers()).extracting(Member::name).containsExactly("green1");

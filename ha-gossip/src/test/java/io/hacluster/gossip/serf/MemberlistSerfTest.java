@@ -1,9 +1,11 @@
 package io.hacluster.gossip.serf;
 
 import io.hacluster.gossip.GossipConfig;
+import io.hacluster.gossip.LoopbackTimeouts;
 import io.hacluster.gossip.Member;
 import io.hacluster.gossip.MemberState;
 import io.hacluster.gossip.Memberlist;
+import io.hacluster.gossip.MembershipListener;
 import io.hacluster.gossip.netty.NettyTransport;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -16,6 +18,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,12 +42,25 @@ class MemberlistSerfTest {
     }
 
     private static Memberlist javaNode(String name, String profile, int serfProtocol, int javaProtocol) {
+        return javaNode(name, profile, serfProtocol, javaProtocol, new CopyOnWriteArrayList<>());
+    }
+
+    /** A Java node with the profile's timers (TCP timeout aside); names it saw leave go to {@code leaves}. */
+    private static Memberlist javaNode(String name, String profile, int serfProtocol, int javaProtocol,
+                                       List<String> leaves) {
         GossipConfig config = GossipConfig.preset(profile, name).toBuilder()
                 .bindHost("127.0.0.1").bindPort(0)
                 .protocolVersion(javaProtocol)
                 .delegateProtocol(2, serfProtocol, 5)
+                .tcpTimeout(LoopbackTimeouts.TCP_TIMEOUT)
                 .build();
-        return Memberlist.builder(config).transport(NettyTransport.bind(config)).build();
+        return Memberlist.builder(config).transport(NettyTransport.bind(config))
+                .membershipListener(new MembershipListener() {
+                    @Override
+                    public void onLeave(Member member) {
+                        leaves.add(member.name() + ":" + member.state());
+                    }
+                }).build();
     }
 
     private static MemberState stateOf(Memberlist node, String name) {
@@ -58,9 +74,10 @@ class MemberlistSerfTest {
                                                                        int javaProtocol) throws Exception {
         String serfName = "serf-p" + serfProtocol + "-" + profile;
         String javaName = "java-p" + serfProtocol + "-" + profile;
+        List<String> javaSawLeave = new CopyOnWriteArrayList<>();
         try (SerfAgent serf = SerfAgent.start(serfName, profile, serfProtocol);
-             Memberlist java = javaNode(javaName, profile, serfProtocol, javaProtocol)) {
-            assertThat(java.join(List.of(serf.gossipAddress())).get(10, TimeUnit.SECONDS)).isEqualTo(1);
+             Memberlist java = javaNode(javaName, profile, serfProtocol, javaProtocol, javaSawLeave)) {
+            assertThat(java.join(List.of(serf.gossipAddress())).get(LoopbackTimeouts.JOIN_WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(1);
 
             await("serf lists the Java node alive").atMost(CONVERGE_WAIT).untilAsserted(() ->
                     assertThat(serf.statusOf(javaName)).as("serf members: %s", serf.statuses()).contains("alive"));
@@ -75,10 +92,14 @@ class MemberlistSerfTest {
             // Both keep each other alive through several probe rounds: our acks satisfy serf's
             // probes. (A suspicion refuted in time is normal SWIM under load, so only a failure
             // counts against us.)
+            // A moment's SUSPECT on a busy host is refuted and proves nothing, so the checks are
+            // that nobody was ever declared failed and that both still list each other alive.
             Thread.sleep(3_000); // a window for false failure; the assertions below are on state
             assertThat(serf.statusOf(javaName)).contains("alive");
-            assertThat(stateOf(java, serfName)).isEqualTo(MemberState.ALIVE);
             assertThat(serf.output()).doesNotContain("EventMemberFailed: " + javaName);
+            assertThat(javaSawLeave).as("Java never declared the agent dead or left").isEmpty();
+            await("Java lists the agent alive after the window").atMost(CONVERGE_WAIT)
+                    .until(() -> stateOf(java, serfName) == MemberState.ALIVE);
 
             serf.kill();
             await("Java marks the killed agent dead").atMost(DETECTION_WAIT).untilAsserted(() ->
@@ -90,7 +111,7 @@ class MemberlistSerfTest {
     void serfMarksAnAbruptlyStoppedJavaNodeFailed() throws Exception {
         try (SerfAgent serf = SerfAgent.start("serf-observer", "local", 5);
              Memberlist java = javaNode("java-crash", "local", 5, 2)) {
-            java.join(List.of(serf.gossipAddress())).get(10, TimeUnit.SECONDS);
+            java.join(List.of(serf.gossipAddress())).get(LoopbackTimeouts.JOIN_WAIT.toSeconds(), TimeUnit.SECONDS);
             await().atMost(CONVERGE_WAIT).until(() -> serf.statusOf("java-crash").filter("alive"::equals).isPresent());
 
             java.shutdown(); // sockets closed, nothing sent
@@ -105,8 +126,8 @@ class MemberlistSerfTest {
         try (SerfAgent serf = SerfAgent.start("serf-witness", "local", 5);
              Memberlist plain = javaNode("java-plain-leave", "local", 5, 2);
              Memberlist polite = javaNode("java-serf-leave", "local", 5, 2)) {
-            plain.join(List.of(serf.gossipAddress())).get(10, TimeUnit.SECONDS);
-            polite.join(List.of(serf.gossipAddress())).get(10, TimeUnit.SECONDS);
+            plain.join(List.of(serf.gossipAddress())).get(LoopbackTimeouts.JOIN_WAIT.toSeconds(), TimeUnit.SECONDS);
+            polite.join(List.of(serf.gossipAddress())).get(LoopbackTimeouts.JOIN_WAIT.toSeconds(), TimeUnit.SECONDS);
             await().atMost(CONVERGE_WAIT).untilAsserted(() -> {
                 assertThat(serf.statusOf("java-plain-leave")).contains("alive");
                 assertThat(serf.statusOf("java-serf-leave")).contains("alive");
@@ -114,7 +135,7 @@ class MemberlistSerfTest {
 
             // A memberlist leave alone: every memberlist peer records LEFT (our nodes do), but
             // serf 0.9 only calls a departure "left" after its own leave intent, else "failed".
-            plain.leave(Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS);
+            plain.leave(Duration.ofSeconds(5)).get(LoopbackTimeouts.JOIN_WAIT.toSeconds(), TimeUnit.SECONDS);
             plain.shutdown();
             await().atMost(CONVERGE_WAIT).untilAsserted(() -> {
                 assertThat(stateOf(polite, "java-plain-leave")).isEqualTo(MemberState.LEFT);
@@ -126,7 +147,7 @@ class MemberlistSerfTest {
             polite.sendBestEffort(agent, serfLeaveIntent("java-serf-leave", 1));
             await("serf sees the intent").atMost(CONVERGE_WAIT).untilAsserted(() ->
                     assertThat(serf.statusOf("java-serf-leave")).contains("leaving"));
-            polite.leave(Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS);
+            polite.leave(Duration.ofSeconds(5)).get(LoopbackTimeouts.JOIN_WAIT.toSeconds(), TimeUnit.SECONDS);
             polite.shutdown();
             await("serf shows left").atMost(CONVERGE_WAIT).untilAsserted(() ->
                     assertThat(serf.statusOf("java-serf-leave")).as("serf members: %s", serf.statuses()).contains("left"));
