@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Simulated, virtual time: crashed nodes are declared dead in bounded time, live ones never. */
@@ -311,6 +312,45 @@ class SimFailureDetectionTest {
         // The restarted node starts at incarnation 1, hears itself declared dead, and refutes
         // with an incarnation above the one it was declared dead with.
         assertThat(c.members.get(SimCluster.name(0)).member(victim).incarnation()).isGreaterThan(deadIncarnation);
+    }
+
+    @Test
+    void nodeRestartedBeforeItIsDetectedOutbidsItsOldIncarnationAndSpreadsItsNewMeta() {
+        SimCluster c = new SimCluster(29, GossipConfig::lan);
+        c.startAndJoin(8);
+        assertThat(c.runUntil(c::converged, Duration.ofSeconds(60))).isTrue();
+        String victim = SimCluster.name(4);
+        // Raise the old process's incarnation above the new one's starting point.
+        c.members.get(victim).updateMeta("old".getBytes(UTF_8), Duration.ofSeconds(5));
+        c.members.get(victim).updateMeta("old2".getBytes(UTF_8), Duration.ofSeconds(5));
+        assertThat(c.runUntil(() -> c.running().stream().allMatch(n ->
+                new String(c.members.get(n).member(victim).meta(), UTF_8).equals("old2")), Duration.ofSeconds(10)))
+                .isTrue();
+        long oldIncarnation = c.members.get(SimCluster.name(0)).member(victim).incarnation();
+        assertThat(oldIncarnation).isGreaterThan(1);
+
+        // The process dies and a new one (incarnation 1, other metadata) takes its address at once,
+        // long before anyone could suspect the old one.
+        c.net.node(victim).crash();
+        Memberlist again = c.start(victim, b -> b.metadataProvider(limit ->
+                "new".getBytes(UTF_8)));
+        again.join(List.of(c.net.node(SimCluster.name(0)).address()));
+        // Its alive at incarnation 1 is stale to everyone; the push/pull reply tells it about its
+        // own older self, and it refutes above that incarnation with its new metadata.
+        assertThat(c.runUntil(() -> c.running().stream().filter(n -> !n.equals(victim)).allMatch(n -> {
+            Member m = c.members.get(n).member(victim);
+            return m != null && m.state() == MemberState.ALIVE && m.incarnation() > oldIncarnation
+                    && new String(m.meta(), UTF_8).equals("new");
+        }), Duration.ofSeconds(30))).isTrue();
+        assertThat(again.localMember().incarnation()).isGreaterThan(oldIncarnation);
+        assertThat(c.falseDeaths(c.running())).isEmpty();
+        // Everyone else was told of the new metadata by an update event.
+        for (String n : c.running()) {
+            if (!n.equals(victim)) {
+                assertThat(c.updates.get(n)).as(n).anyMatch(e -> e.member().name().equals(victim)
+                        && new String(e.member().meta(), UTF_8).equals("new"));
+            }
+        }
     }
 
     @Test
