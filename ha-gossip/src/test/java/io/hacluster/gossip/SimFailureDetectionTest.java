@@ -135,6 +135,48 @@ class SimFailureDetectionTest {
     }
 
     @Test
+    void aLoneAccusersSuspicionRunsTheFullMaximum() {
+        // Only the accuser probes: everyone else's probe interval is an hour, so nobody can
+        // confirm its suspicion independently. Those who hear it re-gossip it with the accuser
+        // as its source, which does not count (memberlist: the accuser is no confirmation).
+        // Push/pull is quiet too: memberlist's mergeState turns a remote suspicion into a
+        // suspect message from the local node, so a node that already suspects and then merges
+        // a peer's state counts itself as a confirmer and gossips that.
+        int n = 10;
+        String accuser = SimCluster.name(0);
+        Duration never = Duration.ofHours(1);
+        SimCluster c = new SimCluster(11, name -> {
+            GossipConfig.Builder b = GossipConfig.lan(name).toBuilder().pushPullInterval(never);
+            return (name.equals(accuser) ? b : b.probeInterval(never)).build();
+        });
+        GossipConfig cfg = GossipConfig.lan(accuser).toBuilder().pushPullInterval(never).build();
+        c.startAndJoin(n);
+        assertThat(c.runUntil(c::converged, Duration.ofSeconds(60))).isTrue();
+        c.net.runFor(Duration.ofSeconds(5));
+        Duration min = GossipMath.suspicionTimeout(cfg.suspicionMult(), n, cfg.probeInterval());
+        Duration max = min.multipliedBy(cfg.suspicionMaxTimeoutMult());
+        assertThat(n - 2).as("k > 0: confirmations would be expected").isGreaterThanOrEqualTo(cfg.suspicionMult() - 2);
+
+        String victim = SimCluster.name(7);
+        c.net.node(victim).crash();
+        long giveUp = c.net.nanoTime() + cfg.probeInterval().multipliedBy(2L * n).toNanos();
+        while (c.members.get(accuser).member(victim).state() != MemberState.SUSPECT && c.net.nanoTime() < giveUp) {
+            c.net.runFor(SAMPLE);
+        }
+        assertThat(c.members.get(accuser).member(victim).state()).isEqualTo(MemberState.SUSPECT);
+        long suspectedAt = c.net.nanoTime();
+        Duration spread = disseminationBound(cfg, n);
+        assertThat(c.runUntil(() -> c.allSee(victim, MemberState.DEAD), max.plus(spread).plus(SAMPLE))).isTrue();
+
+        long firstDeath = c.leavesOf(victim).stream().mapToLong(SimCluster.Event::atNanos).min().orElseThrow();
+        long lastDeath = c.leavesOf(victim).stream().mapToLong(SimCluster.Event::atNanos).max().orElseThrow();
+        // No confirmations: the accuser's timer never shrinks from the maximum.
+        assertThat(Duration.ofNanos(firstDeath - suspectedAt)).isBetween(max.minus(SAMPLE), max);
+        assertThat(deathSeenBy(c, accuser, victim)).isEqualTo(firstDeath);
+        assertThat(Duration.ofNanos(lastDeath - firstDeath)).isLessThanOrEqualTo(spread);
+    }
+
+    @Test
     void withTooFewPeersToConfirmTheSuspicionTimerIsTheMinimum() {
         // Three nodes: n - 2 < SuspicionMult - 2, so memberlist expects no confirmations (k = 0)
         // and each survivor's timer is min from the start, however alone it is.
