@@ -175,8 +175,8 @@ public final class Messenger implements AutoCloseable {
         }
         MessengerClosedException ex = new MessengerClosedException("messenger of node " + self + " closed");
         for (Outgoing o : failed) {
-            if (o.ackFuture != null) {
-                o.ackFuture.completeExceptionally(ex);
+            if (o.ackGroup != null && o.ackGroup.failed(o.nodeId(), ex)) {
+                o.ackGroup.finish();
             }
         }
         requests.failAll(ex);
@@ -322,7 +322,13 @@ public final class Messenger implements AutoCloseable {
             log.warn("{}; {} unacknowledged messages to it failed", why, failed.size());
         }
         PeerUnavailableException ex = new PeerUnavailableException(nodeId, why + "; message not acknowledged");
-        completeLater(failed, ex);
+        List<AckGroup> settled = new ArrayList<>();
+        for (Outgoing o : failed) {
+            if (o.ackGroup != null && o.ackGroup.failed(nodeId, ex)) {
+                settled.add(o.ackGroup);
+            }
+        }
+        finishLater(settled);
         requests.failFor(nodeId, r -> new PeerUnavailableException(nodeId, why + " before replying to '" + r.event() + "'"));
     }
 
@@ -391,32 +397,7 @@ public final class Messenger implements AutoCloseable {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        byte[][] packet = new byte[1][];
-        List<CompletableFuture<Void>> futures = new ArrayList<>(targets.size());
-        for (PeerLink p : targets) {
-            futures.add(sendTo(p, message, body, packet));
-        }
-        if (futures.size() == 1) {
-            return futures.get(0);
-        }
-        return CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).handle((v, e) -> {
-            if (e == null) {
-                return null;
-            }
-            List<String> failed = new ArrayList<>();
-            List<Throwable> causes = new ArrayList<>();
-            for (int i = 0; i < futures.size(); i++) {
-                Throwable t = futures.get(i).handle((ok, err) -> err).join();
-                if (t != null) {
-                    failed.add(targets.get(i).nodeId);
-                    causes.add(unwrap(t));
-                }
-            }
-            MessagingException ex = new MessagingException("message '" + message.event() + "' failed for "
-                    + failed + " of " + targets.size() + " targets: " + causes.get(0).getMessage());
-            causes.forEach(ex::addSuppressed);
-            throw ex;
-        });
+        return sendToAll(targets, message, body);
     }
 
     /**
@@ -442,10 +423,34 @@ public final class Messenger implements AutoCloseable {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return sendTo(p, message, body, new byte[1][]);
+        return sendToAll(List.of(p), message, body);
     }
 
-    private CompletableFuture<Void> sendTo(PeerLink p, ClusterMessage m, EncodedBody body, byte[][] packetHolder) {
+    /**
+     * Sends one encoded message to each target. The future settles at once unless a reliable
+     * message waits for acknowledgements; then the last acknowledgement (or failure) settles it.
+     */
+    private CompletableFuture<Void> sendToAll(List<PeerLink> targets, ClusterMessage m, EncodedBody body) {
+        boolean tracked = m.sendType() == SendType.RELIABLE && m.waitForAllToSend();
+        AckGroup group = new AckGroup(m.event(), targets.size());
+        byte[][] packet = new byte[1][];
+        boolean settled = false;
+        for (PeerLink p : targets) {
+            Throwable failure = sendTo(p, m, body, packet, tracked ? group : null);
+            if (failure != null) {
+                settled = group.failed(p.nodeId, failure);
+            } else if (!tracked) {
+                settled = group.acked();
+            }
+        }
+        if (settled) {
+            group.finish(); // everything was decided here, on the caller's thread
+        }
+        return group.future();
+    }
+
+    /** Queues or hands over one message for {@code p}; returns the failure, or null. */
+    private Throwable sendTo(PeerLink p, ClusterMessage m, EncodedBody body, byte[][] packetHolder, AckGroup group) {
         if (m.sendType() == SendType.BEST_EFFORT) {
             int max = bestEffort.maxPacketSize();
             if (max > 0 && body.bytes().length + 3 + 2 + self.length() * 3 <= max) {
@@ -455,12 +460,12 @@ public final class Messenger implements AutoCloseable {
                 if (packetHolder[0].length <= max && trySendPacket(p.nodeId, packetHolder[0])) {
                     counters.sent.increment();
                     counters.bestEffortViaChannel.increment();
-                    return CompletableFuture.completedFuture(null);
+                    return null;
                 }
             }
-            return enqueue(p, body, false, MessageKind.MESSAGE, 0, false);
+            return enqueue(p, body, false, MessageKind.MESSAGE, 0, null);
         }
-        return enqueue(p, body, true, MessageKind.MESSAGE, 0, m.waitForAllToSend());
+        return enqueue(p, body, true, MessageKind.MESSAGE, 0, group);
     }
 
     private boolean trySendPacket(String nodeId, byte[] packet) {
@@ -513,11 +518,10 @@ public final class Messenger implements AutoCloseable {
         f.whenComplete((r, e) -> timeoutTask.cancel(false));
         try {
             EncodedBody body = encode(event, Map.of(), m.data());
-            enqueue(p, body, true, MessageKind.REQUEST, id, false).whenComplete((v, e) -> {
-                if (e != null) {
-                    f.completeExceptionally(unwrap(e));
-                }
-            });
+            Throwable failure = enqueue(p, body, true, MessageKind.REQUEST, id, null);
+            if (failure != null) {
+                f.completeExceptionally(failure);
+            }
         } catch (RuntimeException e) {
             f.completeExceptionally(e);
         }
@@ -598,29 +602,34 @@ public final class Messenger implements AutoCloseable {
                 config.maxFrameSize());
     }
 
-    private CompletableFuture<Void> enqueue(PeerLink p, EncodedBody body, boolean reliable, MessageKind kind,
-                                            long requestId, boolean waitForAck) {
-        CompletableFuture<Void> ack = waitForAck ? new CompletableFuture<>() : null;
+    /**
+     * Queues one frame for {@code p} and makes sure a flush follows if it is connected.
+     *
+     * @param group told about the acknowledgement of a reliable frame, or null
+     * @return null when queued, else why not (closed, peer gone, queue full)
+     */
+    private Throwable enqueue(PeerLink p, EncodedBody body, boolean reliable, MessageKind kind, long requestId,
+                              AckGroup group) {
         Channel flushOn = null;
         synchronized (p) {
             if (closed || !started) {
-                return CompletableFuture.failedFuture(new MessengerClosedException("messenger of node " + self + " is not running"));
+                return new MessengerClosedException("messenger of node " + self + " is not running");
             }
             if (!p.state.acceptsSends()) {
-                return CompletableFuture.failedFuture(new PeerUnavailableException(p.nodeId, "peer " + p.nodeId
-                        + (p.state == PeerState.DEAD ? " is declared dead" : " has left the cluster")));
+                return new PeerUnavailableException(p.nodeId, "peer " + p.nodeId
+                        + (p.state == PeerState.DEAD ? " is declared dead" : " has left the cluster"));
             }
             int size = Wire.DATA_HEADER + body.bytes().length;
             if (p.pending >= config.maxPendingPerPeer() || p.pendingBytes + size > config.maxPendingBytesPerPeer()) {
                 counters.queueFullRejections.increment();
-                return CompletableFuture.failedFuture(new QueueFullException("queue to " + p.nodeId + " is full ("
+                return new QueueFullException("queue to " + p.nodeId + " is full ("
                         + p.pending + " messages, " + p.pendingBytes + " bytes pending; peer is " + p.state
-                        + (p.channel == null ? ", not connected" : ", connected") + ")"));
+                        + (p.channel == null ? ", not connected" : ", connected") + ")");
             }
             long seq = reliable ? p.nextSeq++ : 0;
             byte[] header = Wire.dataHeader(body.bytes().length, reliable, body.compressed(), kind,
                     reliable ? p.outEpoch : 0, seq, requestId);
-            p.add(new Outgoing(seq, header, body.bytes(), ack));
+            p.add(new Outgoing(seq, header, body.bytes(), reliable ? group : null, p.nodeId));
             if (p.channel != null && !p.flushScheduled) {
                 p.flushScheduled = true;
                 flushOn = p.channel;
@@ -631,7 +640,7 @@ public final class Messenger implements AutoCloseable {
             Channel ch = flushOn;
             ch.eventLoop().execute(() -> flush(p, ch));
         }
-        return ack != null ? ack : CompletableFuture.completedFuture(null);
+        return null;
     }
 
     /** Writes queued frames while the channel is writable. Runs on the channel's event loop. */
@@ -764,7 +773,13 @@ public final class Messenger implements AutoCloseable {
             return;
         }
         counters.acknowledged.add(done.size());
-        completeLater(done, null);
+        List<AckGroup> settled = new ArrayList<>();
+        for (Outgoing o : done) {
+            if (o.ackGroup != null && o.ackGroup.acked()) {
+                settled.add(o.ackGroup);
+            }
+        }
+        finishLater(settled);
     }
 
     /**
@@ -953,11 +968,10 @@ public final class Messenger implements AutoCloseable {
     private void reply(PeerLink p, long requestId, String event, MessageKind kind, byte[] data) {
         try {
             EncodedBody body = encode(event, Map.of(), data);
-            enqueue(p, body, true, kind, requestId, false).whenComplete((v, e) -> {
-                if (e != null) {
-                    log.debug("reply to {} for '{}' not sent: {}", p.nodeId, event, unwrap(e).getMessage());
-                }
-            });
+            Throwable failure = enqueue(p, body, true, kind, requestId, null);
+            if (failure != null) {
+                log.debug("reply to {} for '{}' not sent: {}", p.nodeId, event, failure.getMessage());
+            }
         } catch (FrameTooLargeException e) {
             if (kind == MessageKind.REPLY) {
                 reply(p, requestId, event, MessageKind.ERROR_REPLY, e.getMessage().getBytes(StandardCharsets.UTF_8));
@@ -999,25 +1013,12 @@ public final class Messenger implements AutoCloseable {
                 err -> onError.accept(new RemoteHandlerException(err))));
     }
 
-    private void completeLater(List<Outgoing> outs, Throwable error) {
-        List<CompletableFuture<Void>> fs = new ArrayList<>();
-        for (Outgoing o : outs) {
-            if (o.ackFuture != null) {
-                fs.add(o.ackFuture);
-            }
-        }
-        if (fs.isEmpty()) {
+    /** Completes settled sends on the callback thread, never on an I/O or handler thread. */
+    private void finishLater(List<AckGroup> settled) {
+        if (settled.isEmpty()) {
             return;
         }
-        Runnable r = () -> {
-            for (CompletableFuture<Void> f : fs) {
-                if (error == null) {
-                    f.complete(null);
-                } else {
-                    f.completeExceptionally(error);
-                }
-            }
-        };
+        Runnable r = () -> settled.forEach(AckGroup::finish);
         try {
             callbacks.execute(r);
         } catch (RejectedExecutionException e) {

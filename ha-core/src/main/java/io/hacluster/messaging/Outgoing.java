@@ -2,7 +2,6 @@ package io.hacluster.messaging;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import java.util.concurrent.CompletableFuture;
 
 /** One frame waiting for a connection or an acknowledgement; the body is shared by a broadcast. */
 final class Outgoing {
@@ -10,16 +9,23 @@ final class Outgoing {
     final long seq;
     final byte[] header;
     final byte[] body;
-    /** Completed on acknowledgement; null when nobody waits for it. */
-    final CompletableFuture<Void> ackFuture;
+    /** Told about the acknowledgement or failure; null when nobody waits for it. */
+    final AckGroup ackGroup;
+    /** The target node. */
+    private final String nodeId;
     /** Whether it was written at least once (a second write is a retransmission). */
     boolean written;
 
-    Outgoing(long seq, byte[] header, byte[] body, CompletableFuture<Void> ackFuture) {
+    Outgoing(long seq, byte[] header, byte[] body, AckGroup ackGroup, String nodeId) {
         this.seq = seq;
         this.header = header;
         this.body = body;
-        this.ackFuture = ackFuture;
+        this.ackGroup = ackGroup;
+        this.nodeId = nodeId;
+    }
+
+    String nodeId() {
+        return nodeId;
     }
 
     int size() {

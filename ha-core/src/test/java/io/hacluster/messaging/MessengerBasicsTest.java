@@ -319,4 +319,22 @@ class MessengerBasicsTest {
             assertThat(r).isEmpty();
         }
     }
+    @Test
+    void broadcastFailureNamesTheTargetThatFailedWhileTheOthersDeliver() throws Exception {
+        try (Nodes nodes = Nodes.start(3, b -> b.maxPendingPerPeer(1))) {
+            Messenger a = nodes.get(0);
+            List<String> atB = new CopyOnWriteArrayList<>();
+            nodes.get(1).registerHandler("e", in -> atB.add(in.senderId()));
+            await().atMost(WAIT).until(() -> a.connectedPeers().size() == 2);
+            a.faults().cut("node-c");
+            await().atMost(WAIT).until(() -> !a.connectedPeers().contains("node-c"));
+            a.sendTo("node-c", ClusterMessage.reliable("e", null)); // takes node-c's only slot
+            CompletableFuture<Void> f = a.send(ClusterMessage.reliable("e", null).waitingForAll(true));
+            assertThatThrownBy(() -> f.get(WAIT.toSeconds(), TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(MessagingException.class)
+                    .hasMessageContaining("failed for [node-c] of 2 targets")
+                    .hasMessageContaining("queue to node-c is full");
+            assertThat(atB).containsExactly("node-a"); // settled only after node-b's handler ran
+        }
+    }
 }
