@@ -767,6 +767,11 @@ public final class Messenger implements AutoCloseable {
             if (epoch != p.outEpoch) {
                 return; // acknowledgement of an abandoned epoch
             }
+            if (seq >= p.nextSeq) {
+                counters.protocolErrors.increment(); // acknowledges what was never sent: ignore it
+                log.warn("peer {} acknowledged seq {} but only {} were sent", p.nodeId, seq, p.nextSeq - 1);
+                return;
+            }
             done = p.acknowledge(seq);
         }
         if (done.isEmpty()) {
