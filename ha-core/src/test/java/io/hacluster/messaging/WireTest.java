@@ -8,11 +8,9 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderException;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Random;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.Test;
 
 class WireTest {
@@ -90,40 +88,62 @@ class WireTest {
                 .hasCauseInstanceOf(FrameTooLongException.class);
     }
 
-    @Property(tries = 300)
-    void decodersOnlyEverThrowProtocolException(@ForAll @Size(max = 300) byte[] junk) {
-        for (int kind = 0; kind < 3; kind++) {
-            try {
-                switch (kind) {
-                    case 0 -> Wire.decodeData(Unpooled.wrappedBuffer(junk), 1 << 16);
-                    case 1 -> Wire.decodeHello(Unpooled.wrappedBuffer(junk));
-                    default -> Wire.decodePacket(junk, 1 << 16);
-                }
-            } catch (ProtocolException expected) {
-                // the only allowed failure
+    /** Fixed so a failure reproduces; override with -Dha.test.seed=N to explore. */
+    private static final long SEED = Long.getLong("ha.test.seed", 0xF4A3E5L);
+
+    @Test
+    void decodersOnlyEverThrowProtocolException() {
+        Random random = new Random(SEED);
+        for (int i = 0; i < 3000; i++) {
+            byte[] junk = new byte[random.nextInt(301)];
+            random.nextBytes(junk);
+            for (int kind = 0; kind < 3; kind++) {
+                final int k = kind;
+                decodesOrRejectsCleanly(junk, i, () -> {
+                    switch (k) {
+                        case 0 -> Wire.decodeData(Unpooled.wrappedBuffer(junk), 1 << 16);
+                        case 1 -> Wire.decodeHello(Unpooled.wrappedBuffer(junk));
+                        default -> Wire.decodePacket(junk, 1 << 16);
+                    }
+                });
             }
         }
     }
 
-    @Property(tries = 200)
-    void mutatedValidFramesOnlyEverThrowProtocolException(@ForAll long seed) {
-        Random r = new Random(seed);
-        byte[] data = new byte[r.nextInt(3000)];
-        r.nextBytes(data);
-        if (r.nextBoolean()) {
-            Arrays.fill(data, (byte) 7); // compressible
+    @Test
+    void mutatedValidFramesOnlyEverThrowProtocolException() {
+        Random seeds = new Random(SEED + 1);
+        for (int i = 0; i < 2000; i++) {
+            Random r = new Random(seeds.nextLong());
+            byte[] data = new byte[r.nextInt(3000)];
+            r.nextBytes(data);
+            if (r.nextBoolean()) {
+                Arrays.fill(data, (byte) 7); // compressible
+            }
+            EncodedBody body = Wire.encodeBody("ev", Map.of("a", "b"), data, true, 100, 1 << 16);
+            ByteBuf frame = dataFrameWithoutLength(body, MessageKind.MESSAGE, 1, 1, 0);
+            byte[] bytes = new byte[frame.readableBytes()];
+            frame.readBytes(bytes);
+            int flips = 1 + r.nextInt(4);
+            for (int f = 0; f < flips; f++) {
+                bytes[r.nextInt(bytes.length)] = (byte) r.nextInt();
+            }
+            decodesOrRejectsCleanly(bytes, i, () -> Wire.decodeData(Unpooled.wrappedBuffer(bytes), 1 << 16));
         }
-        EncodedBody body = Wire.encodeBody("ev", Map.of("a", "b"), data, true, 100, 1 << 16);
-        ByteBuf frame = dataFrameWithoutLength(body, MessageKind.MESSAGE, 1, 1, 0);
-        byte[] bytes = new byte[frame.readableBytes()];
-        frame.readBytes(bytes);
-        for (int i = 0; i < 1 + r.nextInt(4); i++) {
-            bytes[r.nextInt(bytes.length)] = (byte) r.nextInt();
-        }
+    }
+
+    private interface Decode {
+        void run() throws ProtocolException;
+    }
+
+    private static void decodesOrRejectsCleanly(byte[] input, int iteration, Decode decode) {
         try {
-            Wire.decodeData(Unpooled.wrappedBuffer(bytes), 1 << 16);
+            decode.run();
         } catch (ProtocolException expected) {
-            // fine
+            // the only allowed failure
+        } catch (RuntimeException | Error other) {
+            throw new AssertionError("seed " + SEED + ", case " + iteration + ", input "
+                    + HexFormat.of().formatHex(input) + " escaped as " + other, other);
         }
     }
 }
