@@ -399,7 +399,8 @@ class NettyTransportLoopbackTest {
                 .isInstanceOf(ExecutionException.class);
         assertThatThrownBy(() -> a.exchange(b.advertiseAddress(), framed("x"), true, WAIT).get(10, TimeUnit.SECONDS))
                 .isInstanceOf(ExecutionException.class);
-        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("ha-b-gossip-io"));
+        await().atMost(WAIT).until(() -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().equals("ha-b-gossip-io")));
     }
 
     @Test
