@@ -86,10 +86,7 @@ public final class Codec {
             w.writeMapHeader(1);
             w.writeString("Error").writeString(nz(e.error()));
         } else if (message instanceof Message.Suspect s) {
-            w.writeMapHeader(3);
-            w.writeString("From").writeString(nz(s.from()));
-            w.writeString("Incarnation").writeUnsigned(Integer.toUnsignedLong(s.incarnation()));
-            w.writeString("Node").writeString(nz(s.node()));
+            writeAccusation(w, s.incarnation(), s.node(), s.from());
         } else if (message instanceof Message.Alive a) {
             w.writeMapHeader(6);
             w.writeString("Addr").writeBytes(a.addr());
@@ -99,14 +96,19 @@ public final class Codec {
             w.writeString("Port").writeUnsigned(a.port() & 0xFFFF);
             w.writeString("Vsn").writeBytes(a.vsn());
         } else if (message instanceof Message.Dead d) {
-            w.writeMapHeader(3);
-            w.writeString("From").writeString(nz(d.from()));
-            w.writeString("Incarnation").writeUnsigned(Integer.toUnsignedLong(d.incarnation()));
-            w.writeString("Node").writeString(nz(d.node()));
+            writeAccusation(w, d.incarnation(), d.node(), d.from());
         } else if (message instanceof Message.User u) {
             w.writeRawBytes(u.payload());
         }
         return w.toByteArray();
+    }
+
+    /** The map body that suspect and dead messages share, keys in memberlist's (sorted) order. */
+    private static void writeAccusation(MsgpackWriter w, int incarnation, String node, String from) {
+        w.writeMapHeader(3);
+        w.writeString("From").writeString(nz(from));
+        w.writeString("Incarnation").writeUnsigned(Integer.toUnsignedLong(incarnation));
+        w.writeString("Node").writeString(nz(node));
     }
 
     /** Encodes a push/pull stream message: {@code [6][header][node states][user state]}. */
@@ -409,35 +411,45 @@ public final class Codec {
     }
 
     private static Message readSuspect(MsgpackReader r) throws MalformedMessageException {
-        int entries = r.readMapHeader("suspect");
-        long incarnation = 0;
-        String node = "";
-        String from = "";
-        for (int i = 0; i < entries; i++) {
-            switch (r.readKey()) {
-                case "Incarnation" -> incarnation = readUint32(r, "suspect.Incarnation");
-                case "Node" -> node = r.readString("suspect.Node");
-                case "From" -> from = r.readString("suspect.From");
-                default -> r.skipValue();
-            }
-        }
-        return new Message.Suspect((int) incarnation, node, from);
+        return readAccusation(r, SUSPECT_LABELS, Message.Suspect::new);
     }
 
     private static Message readDead(MsgpackReader r) throws MalformedMessageException {
-        int entries = r.readMapHeader("dead");
+        return readAccusation(r, DEAD_LABELS, Message.Dead::new);
+    }
+
+    /** Builds a suspect or dead message: both carry the same fields (memberlist's suspect and dead structs). */
+    @FunctionalInterface
+    private interface Accusation {
+        Message of(int incarnation, String node, String from);
+    }
+
+    /** How errors name an accusation's map and fields; constants, so decoding builds no strings. */
+    private record AccusationLabels(String map, String incarnation, String node, String from) {
+        static AccusationLabels of(String map) {
+            return new AccusationLabels(map, map + ".Incarnation", map + ".Node", map + ".From");
+        }
+    }
+
+    private static final AccusationLabels SUSPECT_LABELS = AccusationLabels.of("suspect");
+    private static final AccusationLabels DEAD_LABELS = AccusationLabels.of("dead");
+
+    /** Reads the {Incarnation, Node, From} map that suspect and dead messages share. */
+    private static Message readAccusation(MsgpackReader r, AccusationLabels what, Accusation accusation)
+            throws MalformedMessageException {
+        int entries = r.readMapHeader(what.map());
         long incarnation = 0;
         String node = "";
         String from = "";
         for (int i = 0; i < entries; i++) {
             switch (r.readKey()) {
-                case "Incarnation" -> incarnation = readUint32(r, "dead.Incarnation");
-                case "Node" -> node = r.readString("dead.Node");
-                case "From" -> from = r.readString("dead.From");
+                case "Incarnation" -> incarnation = readUint32(r, what.incarnation());
+                case "Node" -> node = r.readString(what.node());
+                case "From" -> from = r.readString(what.from());
                 default -> r.skipValue();
             }
         }
-        return new Message.Dead((int) incarnation, node, from);
+        return accusation.of((int) incarnation, node, from);
     }
 
     private static Message readAlive(MsgpackReader r, WireLimits limits) throws MalformedMessageException {
