@@ -215,15 +215,9 @@ public final class DatabaseRouter implements AutoCloseable {
         Server[] rotation = t.replicaRotation();
         int n = rotation.length;
         if (n > 0) {
-            int start = Math.floorMod(cursors.get()[REPLICAS]++, n);
-            for (int i = 0; i < n; i++) {
-                Server s = rotation[(start + i) % n];
-                if (s.inRotation()) {
-                    Connection c = tryBorrow(s);
-                    if (c != null) {
-                        return c;
-                    }
-                }
+            Connection c = borrowInTurn(rotation, Math.floorMod(cursors.get()[REPLICAS]++, n), null);
+            if (c != null) {
+                return c;
             }
         }
         counters.replicaFallbacks.increment();
@@ -265,15 +259,9 @@ public final class DatabaseRouter implements AutoCloseable {
         int n = rotation.length;
         if (n > 0) {
             int start = Math.floorMod(cursors.get()[REPLICAS]++, n);
-            for (int i = 0; i < n; i++) {
-                Server s = rotation[(start + i) % n];
-                long replay = s.replayLsn();
-                if (replay != -1 && token.coveredBy(replay) && s.inRotation()) {
-                    Connection c = tryBorrow(s);
-                    if (c != null) {
-                        return c;
-                    }
-                }
+            Connection known = borrowInTurn(rotation, start, token);
+            if (known != null) {
+                return known;
             }
             Server probe = rotation[start];
             if (probe.inRotation()) {
@@ -400,6 +388,30 @@ public final class DatabaseRouter implements AutoCloseable {
             e.addSuppressed(failure);
             throw e;
         }
+    }
+
+    /**
+     * A connection from the first server of {@code rotation}, going round from {@code start},
+     * that is in rotation and lends one; with a token, only from servers the monitor last saw
+     * past it. Null if none. Allocation-free: it serves the {@link #replica()} hot path.
+     */
+    private static Connection borrowInTurn(Server[] rotation, int start, ConsistencyToken token) {
+        int n = rotation.length;
+        for (int i = 0; i < n; i++) {
+            Server s = rotation[(start + i) % n];
+            if ((token == null || knownToCover(s, token)) && s.inRotation()) {
+                Connection c = tryBorrow(s);
+                if (c != null) {
+                    return c;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean knownToCover(Server s, ConsistencyToken token) {
+        long replay = s.replayLsn();
+        return replay != -1 && token.coveredBy(replay);
     }
 
     private record Borrowed(Connection connection, Server server) {
