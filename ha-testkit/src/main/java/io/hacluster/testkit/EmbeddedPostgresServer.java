@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -13,35 +11,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** A server of an {@link EmbeddedPostgresTopology}: a data directory, a port and, while running, a postmaster. */
-final class EmbeddedPostgresServer implements PostgresServer {
+final class EmbeddedPostgresServer extends AbstractPostgresServer<EmbeddedPostgresServer> {
 
     private static final Logger log = LoggerFactory.getLogger(EmbeddedPostgresServer.class);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
     private static final int START_ATTEMPTS = 5;
 
-    private final String name;
     private final EmbeddedRuntime runtime;
     private final Path directory;
     private final Path dataDir;
     private final Path logFile;
-    private final String appPassword;
-    /** The server this one streams from when it is a standby; null for the original primary. */
-    private volatile EmbeddedPostgresServer upstream;
     private volatile int port;
-    private volatile boolean standby;
     private SupervisedPostmaster postmaster; // guarded by this
 
     EmbeddedPostgresServer(String name, EmbeddedRuntime runtime, Path directory, String appPassword,
             EmbeddedPostgresServer upstream) {
-        this.name = name;
+        super(name, appPassword, upstream, upstream != null);
         this.runtime = runtime;
         this.directory = directory;
         this.dataDir = directory.resolve("data");
         this.logFile = directory.resolve("postgres.log");
-        this.appPassword = appPassword;
-        this.upstream = upstream;
-        this.standby = upstream != null;
     }
 
     /**
@@ -59,12 +49,12 @@ final class EmbeddedPostgresServer implements PostgresServer {
         long copyStarted = System.nanoTime();
         // cp -a keeps owner and modes (0700 data directory of the server user).
         Commands.run(List.of("cp", "-a", runtime.template().dataDir().toString(), dataDir.toString()), 120);
-        log.debug("Copied the template for {} in {} ms", name, (System.nanoTime() - copyStarted) / 1_000_000);
-        if (standby) {
+        log.debug("Copied the template for {} in {} ms", name(), (System.nanoTime() - copyStarted) / 1_000_000);
+        if (isStandby()) {
             try {
                 Files.writeString(dataDir.resolve("standby.signal"), "");
             } catch (IOException e) {
-                throw new PostgresTestkitException("Cannot write standby.signal for " + name + ": " + e, e);
+                throw new PostgresTestkitException("Cannot write standby.signal for " + name() + ": " + e, e);
             }
         }
         for (int attempt = 1; ; attempt++) {
@@ -79,7 +69,7 @@ final class EmbeddedPostgresServer implements PostgresServer {
                 if (!portTaken || attempt == START_ATTEMPTS) {
                     throw e;
                 }
-                log.info("Port {} of {} was taken meanwhile; trying another", port, name);
+                log.info("Port {} of {} was taken meanwhile; trying another", port, name());
             }
         }
     }
@@ -95,7 +85,8 @@ final class EmbeddedPostgresServer implements PostgresServer {
     private String serverConf() {
         StringBuilder conf = new StringBuilder()
                 .append("port = ").append(port).append('\n')
-                .append("cluster_name = '").append(name).append("'\n");
+                .append("cluster_name = '").append(name()).append("'\n");
+        EmbeddedPostgresServer upstream = upstream();
         if (upstream != null) {
             conf.append("primary_conninfo = '").append(primaryConninfo(upstream)).append("'\n")
                     .append("primary_slot_name = '").append(slotName()).append("'\n");
@@ -106,24 +97,12 @@ final class EmbeddedPostgresServer implements PostgresServer {
     /** How this server, as a standby, reaches {@code source}: superuser over TCP with its password. */
     String primaryConninfo(EmbeddedPostgresServer source) {
         return "host=127.0.0.1 port=" + source.port() + " user=" + PostgresTemplate.SUPERUSER + " password="
-                + runtime.template().superuserPassword() + " application_name=" + name + " connect_timeout=5";
+                + superuserPassword() + " application_name=" + name() + " connect_timeout=5";
     }
 
     /** Name of this standby's physical replication slot on its upstream. */
     String slotName() {
-        return name;
-    }
-
-    EmbeddedPostgresServer upstream() {
-        return upstream;
-    }
-
-    void following(EmbeddedPostgresServer newUpstream) {
-        upstream = newUpstream;
-    }
-
-    void promoted() {
-        standby = false;
+        return name();
     }
 
     Optional<Long> postmasterPid() {
@@ -144,11 +123,6 @@ final class EmbeddedPostgresServer implements PostgresServer {
     }
 
     @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
     public String host() {
         return "127.0.0.1";
     }
@@ -159,39 +133,8 @@ final class EmbeddedPostgresServer implements PostgresServer {
     }
 
     @Override
-    public String database() {
-        return PostgresTemplate.APP_DATABASE;
-    }
-
-    @Override
-    public String user() {
-        return PostgresTemplate.APP_USER;
-    }
-
-    @Override
-    public String password() {
-        return appPassword;
-    }
-
-    @Override
-    public String jdbcUrl() {
-        return Jdbc.url(port, database());
-    }
-
-    @Override
-    public String dsn() {
-        return "postgres://" + user() + ":" + appPassword + "@127.0.0.1:" + port + "/" + database()
-                + "?sslmode=disable&connect_timeout=10";
-    }
-
-    @Override
-    public Connection connect() throws SQLException {
-        return Jdbc.connect(jdbcUrl(), user(), appPassword);
-    }
-
-    @Override
-    public Connection connectAsSuperuser() throws SQLException {
-        return Jdbc.connect(jdbcUrl(), PostgresTemplate.SUPERUSER, runtime.template().superuserPassword());
+    String superuserPassword() {
+        return runtime.template().superuserPassword();
     }
 
     @Override
@@ -213,7 +156,7 @@ final class EmbeddedPostgresServer implements PostgresServer {
         } finally {
             postmaster = null;
         }
-        log.debug("{} {} (port {})", fast ? "Stopped" : "Killed", name, port);
+        log.debug("{} {} (port {})", fast ? "Stopped" : "Killed", name(), port);
     }
 
     @Override
@@ -226,9 +169,9 @@ final class EmbeddedPostgresServer implements PostgresServer {
         }
         postmaster = null;
         long started = System.nanoTime();
-        postmaster = SupervisedPostmaster.launch(name, runtime.binaries(), runtime.user(), dataDir, logFile,
+        postmaster = SupervisedPostmaster.launch(name(), runtime.binaries(), runtime.user(), dataDir, logFile,
                 START_TIMEOUT);
-        log.debug("Started {} on port {} in {} ms", name, port, (System.nanoTime() - started) / 1_000_000);
+        log.debug("Started {} on port {} in {} ms", name(), port, (System.nanoTime() - started) / 1_000_000);
     }
 
     @Override
@@ -237,12 +180,7 @@ final class EmbeddedPostgresServer implements PostgresServer {
     }
 
     @Override
-    public boolean isStandby() {
-        return standby;
-    }
-
-    @Override
     public String toString() {
-        return "PostgresServer[" + name + " 127.0.0.1:" + port + (standby ? " standby" : " primary") + "]";
+        return "PostgresServer[" + name() + " 127.0.0.1:" + port + (isStandby() ? " standby" : " primary") + "]";
     }
 }

@@ -12,47 +12,24 @@ import org.testcontainers.containers.GenericContainer;
  * host port so that the port survives a stop and start. Stop, kill and start act on the container
  * through the Docker API, so its volume (the data directory) is kept.
  */
-final class TestcontainersPostgresServer implements PostgresServer {
+final class TestcontainersPostgresServer extends AbstractPostgresServer<TestcontainersPostgresServer> {
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
 
-    private final String name;
     private final GenericContainer<?> container;
     private final int hostPort;
-    private final String appPassword;
     private final String superuserPassword;
-    private volatile boolean standby;
-    private volatile TestcontainersPostgresServer upstream;
 
     TestcontainersPostgresServer(String name, GenericContainer<?> container, int hostPort, String appPassword,
             String superuserPassword, boolean standby) {
-        this.name = name;
+        super(name, appPassword, null, standby);
         this.container = container;
         this.hostPort = hostPort;
-        this.appPassword = appPassword;
         this.superuserPassword = superuserPassword;
-        this.standby = standby;
     }
 
     GenericContainer<?> container() {
         return container;
-    }
-
-    void promoted() {
-        standby = false;
-    }
-
-    TestcontainersPostgresServer upstream() {
-        return upstream;
-    }
-
-    void following(TestcontainersPostgresServer newUpstream) {
-        upstream = newUpstream;
-    }
-
-    @Override
-    public String name() {
-        return name;
     }
 
     @Override
@@ -66,39 +43,8 @@ final class TestcontainersPostgresServer implements PostgresServer {
     }
 
     @Override
-    public String database() {
-        return PostgresTemplate.APP_DATABASE;
-    }
-
-    @Override
-    public String user() {
-        return PostgresTemplate.APP_USER;
-    }
-
-    @Override
-    public String password() {
-        return appPassword;
-    }
-
-    @Override
-    public String jdbcUrl() {
-        return Jdbc.url(host(), hostPort, database());
-    }
-
-    @Override
-    public String dsn() {
-        return "postgres://" + user() + ":" + appPassword + "@" + host() + ":" + hostPort + "/" + database()
-                + "?sslmode=disable&connect_timeout=10";
-    }
-
-    @Override
-    public Connection connect() throws SQLException {
-        return Jdbc.connect(jdbcUrl(), user(), appPassword);
-    }
-
-    @Override
-    public Connection connectAsSuperuser() throws SQLException {
-        return Jdbc.connect(jdbcUrl(), PostgresTemplate.SUPERUSER, superuserPassword);
+    String superuserPassword() {
+        return superuserPassword;
     }
 
     @Override
@@ -132,18 +78,13 @@ final class TestcontainersPostgresServer implements PostgresServer {
         return Boolean.TRUE.equals(running);
     }
 
-    @Override
-    public boolean isStandby() {
-        return standby;
-    }
-
     /** Polls until a superuser query works (the container's log wait strategy only applies to its first start). */
     void awaitAcceptingConnections() {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         SQLException last = null;
         while (System.nanoTime() < deadline) {
             if (!isRunning()) {
-                throw new PostgresTestkitException(name + " exited during startup. Last log lines:\n" + logTail());
+                throw new PostgresTestkitException(name() + " exited during startup. Last log lines:\n" + logTail());
             }
             try (Connection connection = connectAsSuperuser(); Statement statement = connection.createStatement()) {
                 statement.execute("SELECT 1");
@@ -153,7 +94,7 @@ final class TestcontainersPostgresServer implements PostgresServer {
             }
             sleep(100);
         }
-        throw new PostgresTestkitException(name + " did not accept connections within " + START_TIMEOUT + " (" + last
+        throw new PostgresTestkitException(name() + " did not accept connections within " + START_TIMEOUT + " (" + last
                 + "). Last log lines:\n" + logTail());
     }
 
@@ -161,7 +102,7 @@ final class TestcontainersPostgresServer implements PostgresServer {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (isRunning()) {
             if (System.nanoTime() > deadline) {
-                throw new PostgresTestkitException(name + " did not stop within " + START_TIMEOUT);
+                throw new PostgresTestkitException(name() + " did not stop within " + START_TIMEOUT);
             }
             sleep(50);
         }
@@ -188,6 +129,6 @@ final class TestcontainersPostgresServer implements PostgresServer {
 
     @Override
     public String toString() {
-        return "PostgresServer[" + name + " container port " + hostPort + (standby ? " standby" : " primary") + "]";
+        return "PostgresServer[" + name() + " container port " + hostPort + (isStandby() ? " standby" : " primary") + "]";
     }
 }
