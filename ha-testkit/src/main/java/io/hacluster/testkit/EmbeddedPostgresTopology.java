@@ -8,6 +8,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,16 +21,13 @@ import org.slf4j.LoggerFactory;
  * {@code primary_conninfo} and a physical replication slot on the primary. The slot keeps the WAL
  * a stopped or killed replica has not received, so it catches up when started again.
  */
-final class EmbeddedPostgresTopology implements PostgresTopology {
+final class EmbeddedPostgresTopology extends AbstractPostgresTopology<EmbeddedPostgresServer> {
 
     private static final Logger log = LoggerFactory.getLogger(EmbeddedPostgresTopology.class);
     private static final Duration SETUP_REPLAY_TIMEOUT = Duration.ofSeconds(60);
 
     private final EmbeddedRuntime runtime;
     private final Path directory;
-    private final List<EmbeddedPostgresServer> servers = new ArrayList<>(); // primary first
-    private volatile EmbeddedPostgresServer primary;
-    private boolean closed; // guarded by this
 
     private EmbeddedPostgresTopology(EmbeddedRuntime runtime, Path directory) {
         this.runtime = runtime;
@@ -63,10 +61,8 @@ final class EmbeddedPostgresTopology implements PostgresTopology {
         String appPassword = Secrets.password();
         EmbeddedPostgresServer first = new EmbeddedPostgresServer("primary", runtime, directory.resolve("primary"),
                 appPassword, null);
-        synchronized (this) {
-            servers.add(first);
-        }
-        primary = first;
+        add(first);
+        primaryIs(first);
         first.create();
         List<EmbeddedPostgresServer> standbys = new ArrayList<>();
         for (int i = 1; i <= replicas; i++) {
@@ -82,9 +78,7 @@ final class EmbeddedPostgresTopology implements PostgresTopology {
             ReplicationSql.createSlot(first, standby.slotName());
         }
         for (EmbeddedPostgresServer standby : standbys) {
-            synchronized (this) {
-                servers.add(standby);
-            }
+            add(standby);
             standby.create();
         }
         for (EmbeddedPostgresServer standby : standbys) {
@@ -94,93 +88,25 @@ final class EmbeddedPostgresTopology implements PostgresTopology {
     }
 
     @Override
-    public PostgresServer primary() {
-        return primary;
-    }
-
-    @Override
-    public synchronized List<PostgresServer> replicas() {
-        List<PostgresServer> standbys = new ArrayList<>();
-        for (EmbeddedPostgresServer server : servers) {
-            if (server.isStandby()) {
-                standbys.add(server);
-            }
-        }
-        return List.copyOf(standbys);
-    }
-
-    @Override
-    public synchronized List<PostgresServer> servers() {
-        return List.copyOf(servers);
-    }
-
-    @Override
     public void promote(PostgresServer replica) {
-        EmbeddedPostgresServer server = standbyOf(replica);
-        ReplicationSql.promote(server);
-        server.promoted();
-        primary = server;
+        EmbeddedPostgresServer server = promoteStandby(replica);
         log.info("Promoted {} to primary", server.name());
     }
 
     @Override
     public void follow(PostgresServer replica, PostgresServer upstream, Duration timeout) {
         EmbeddedPostgresServer server = standbyOf(replica);
-        EmbeddedPostgresServer source = memberOf(upstream);
-        if (source == server || source.isStandby()) {
-            throw new IllegalArgumentException(source.name() + " is not a primary " + server.name() + " can follow");
-        }
+        EmbeddedPostgresServer source = followable(server, upstream);
         ReplicationSql.follow(server, source, server.primaryConninfo(source), server.slotName(), "127.0.0.1",
                 source.port(), timeout);
         server.following(source);
         log.info("{} now streams from {}", server.name(), source.name());
     }
 
-    @Override
-    public void pauseReplay(PostgresServer replica) {
-        ReplicationSql.pauseReplay(standbyOf(replica));
-    }
-
-    @Override
-    public void resumeReplay(PostgresServer replica) {
-        ReplicationSql.resumeReplay(standbyOf(replica));
-    }
-
-    @Override
-    public void awaitReplay(PostgresServer replica, Duration timeout) {
-        EmbeddedPostgresServer server = standbyOf(replica);
-        EmbeddedPostgresServer upstream = server.upstream();
-        if (!upstream.isRunning()) {
-            throw new PostgresTestkitException("Cannot wait for replay on " + server.name() + ": its upstream "
-                    + upstream.name() + " is not running");
-        }
-        if (!server.isRunning()) {
-            throw new PostgresTestkitException("Cannot wait for replay on " + server.name() + ": it is not running");
-        }
-        ReplicationSql.awaitReplay(server, upstream, timeout);
-    }
-
-    private EmbeddedPostgresServer standbyOf(PostgresServer replica) {
-        EmbeddedPostgresServer server = memberOf(replica);
-        if (!server.isStandby()) {
-            throw new IllegalArgumentException(server.name() + " is not a standby");
-        }
-        return server;
-    }
-
-    private synchronized EmbeddedPostgresServer memberOf(PostgresServer server) {
-        for (EmbeddedPostgresServer member : servers) {
-            if (member == server) {
-                return member;
-            }
-        }
-        throw new IllegalArgumentException(server + " is not a server of this topology");
-    }
-
     /** Postmaster pids of the servers that are running (for leak checks in tests). */
-    synchronized List<Long> postmasterPids() {
+    List<Long> postmasterPids() {
         List<Long> pids = new ArrayList<>();
-        for (EmbeddedPostgresServer server : servers) {
+        for (EmbeddedPostgresServer server : members()) {
             server.postmasterPid().ifPresent(pids::add);
         }
         return pids;
@@ -192,14 +118,11 @@ final class EmbeddedPostgresTopology implements PostgresTopology {
 
     @Override
     public void close() {
-        List<EmbeddedPostgresServer> toStop;
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            toStop = new ArrayList<>(servers);
+        Optional<List<EmbeddedPostgresServer>> members = markClosed();
+        if (members.isEmpty()) {
+            return;
         }
+        List<EmbeddedPostgresServer> toStop = members.get();
         RuntimeException failure = null;
         // Standbys first: a primary going away first would only make them log reconnect errors.
         for (int i = toStop.size() - 1; i >= 0; i--) {

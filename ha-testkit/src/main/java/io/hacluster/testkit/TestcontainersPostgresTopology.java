@@ -4,8 +4,8 @@ import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.PortBinding;
 import com.github.dockerjava.api.model.Ports;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.testcontainers.containers.GenericContainer;
@@ -24,7 +24,7 @@ import org.testcontainers.utility.DockerImageName;
  * against Testcontainers and follows its documented API. Testcontainers' reaper container removes
  * the containers when the JVM dies.
  */
-final class TestcontainersPostgresTopology implements PostgresTopology {
+final class TestcontainersPostgresTopology extends AbstractPostgresTopology<TestcontainersPostgresServer> {
 
     /** Overrides the Docker image (default {@value #DEFAULT_IMAGE}). */
     static final String IMAGE_PROPERTY = "ha.testkit.image";
@@ -49,9 +49,6 @@ final class TestcontainersPostgresTopology implements PostgresTopology {
 
     private final Network network;
     private final String superuserPassword;
-    private final List<TestcontainersPostgresServer> servers = new ArrayList<>();
-    private volatile TestcontainersPostgresServer primary;
-    private boolean closed; // guarded by this
 
     private TestcontainersPostgresTopology(Network network) {
         this.network = network;
@@ -100,7 +97,7 @@ final class TestcontainersPostgresTopology implements PostgresTopology {
                 appPassword, superuserPassword, false);
         add(first);
         primaryContainer.start();
-        primary = first;
+        primaryIs(first);
 
         for (int i = 1; i <= replicas; i++) {
             String name = "replica" + i;
@@ -135,46 +132,15 @@ final class TestcontainersPostgresTopology implements PostgresTopology {
         log.info("PostgreSQL primary + {} replicas up in Docker ({})", replicas, image);
     }
 
-    private synchronized void add(TestcontainersPostgresServer server) {
-        servers.add(server);
-    }
-
-    @Override
-    public PostgresServer primary() {
-        return primary;
-    }
-
-    @Override
-    public synchronized List<PostgresServer> replicas() {
-        List<PostgresServer> standbys = new ArrayList<>();
-        for (TestcontainersPostgresServer server : servers) {
-            if (server.isStandby()) {
-                standbys.add(server);
-            }
-        }
-        return List.copyOf(standbys);
-    }
-
-    @Override
-    public synchronized List<PostgresServer> servers() {
-        return List.copyOf(servers);
-    }
-
     @Override
     public void promote(PostgresServer replica) {
-        TestcontainersPostgresServer server = standbyOf(replica);
-        ReplicationSql.promote(server);
-        server.promoted();
-        primary = server;
+        promoteStandby(replica);
     }
 
     @Override
     public void follow(PostgresServer replica, PostgresServer upstream, Duration timeout) {
         TestcontainersPostgresServer server = standbyOf(replica);
-        TestcontainersPostgresServer source = memberOf(upstream);
-        if (source == server || source.isStandby()) {
-            throw new IllegalArgumentException(source.name() + " is not a primary " + server.name() + " can follow");
-        }
+        TestcontainersPostgresServer source = followable(server, upstream);
         String conninfo = "host=" + source.name() + " port=5432 user=" + PostgresTemplate.SUPERUSER + " password="
                 + superuserPassword + " application_name=" + server.name();
         ReplicationSql.follow(server, source, conninfo, server.name(), source.name(), 5432, timeout);
@@ -182,53 +148,12 @@ final class TestcontainersPostgresTopology implements PostgresTopology {
     }
 
     @Override
-    public void pauseReplay(PostgresServer replica) {
-        ReplicationSql.pauseReplay(standbyOf(replica));
-    }
-
-    @Override
-    public void resumeReplay(PostgresServer replica) {
-        ReplicationSql.resumeReplay(standbyOf(replica));
-    }
-
-    @Override
-    public void awaitReplay(PostgresServer replica, Duration timeout) {
-        TestcontainersPostgresServer server = standbyOf(replica);
-        TestcontainersPostgresServer upstream = server.upstream();
-        if (!upstream.isRunning() || !server.isRunning()) {
-            throw new PostgresTestkitException("Cannot wait for replay on " + server.name() + ": it or its upstream "
-                    + upstream.name() + " is not running");
-        }
-        ReplicationSql.awaitReplay(server, upstream, timeout);
-    }
-
-    private TestcontainersPostgresServer standbyOf(PostgresServer replica) {
-        TestcontainersPostgresServer server = memberOf(replica);
-        if (!server.isStandby()) {
-            throw new IllegalArgumentException(server.name() + " is not a standby");
-        }
-        return server;
-    }
-
-    private synchronized TestcontainersPostgresServer memberOf(PostgresServer candidate) {
-        for (TestcontainersPostgresServer server : servers) {
-            if (server == candidate) {
-                return server;
-            }
-        }
-        throw new IllegalArgumentException(candidate + " is not a server of this topology");
-    }
-
-    @Override
     public void close() {
-        List<TestcontainersPostgresServer> toStop;
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            toStop = new ArrayList<>(servers);
+        Optional<List<TestcontainersPostgresServer>> members = markClosed();
+        if (members.isEmpty()) {
+            return;
         }
+        List<TestcontainersPostgresServer> toStop = members.get();
         for (int i = toStop.size() - 1; i >= 0; i--) {
             try {
                 toStop.get(i).container().stop();
