@@ -4,13 +4,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URL;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Locale;
@@ -57,8 +53,11 @@ final class PostgresBinaries {
         }
         Path home = cacheDir(archive);
         try {
-            if (!isComplete(home)) {
-                unpackUnderLock(archive, home);
+            long started = System.nanoTime();
+            if (BuiltOnce.ensure(home, "PostgreSQL binaries directory", "unpacked", "unpacking",
+                    PostgresBinaries::isComplete, staging -> unpack(archive, staging))) {
+                log.info("Unpacked PostgreSQL binaries into {} in {} ms", home,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
             }
         } catch (IOException e) {
             throw new PostgresTestkitException("Cannot unpack PostgreSQL binaries into " + home + ": " + e, e);
@@ -100,39 +99,13 @@ final class PostgresBinaries {
         return Files.isRegularFile(home.resolve(COMPLETE_MARKER)) && Files.isExecutable(home.resolve("bin/postgres"));
     }
 
-    private static void unpackUnderLock(URL archive, Path home) throws IOException {
-        Path parent = home.getParent();
-        Files.createDirectories(parent);
-        Path lockFile = parent.resolve(home.getFileName() + ".lock");
-        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                FileLock lock = channel.lock()) {
-            if (isComplete(home)) {
-                log.debug("Another JVM unpacked {} while this one waited for {}", home, lock);
-                return; // another JVM finished while we waited for the lock
-            }
-            if (Files.exists(home)) {
-                log.warn("Removing incomplete PostgreSQL binaries directory {}", home);
-                Files2.deleteRecursively(home);
-            }
-            Files2.deleteAbandoned(parent, home.getFileName() + ".unpacking-");
-            Path staging = Files.createTempDirectory(parent, home.getFileName() + ".unpacking-");
-            try {
-                long started = System.nanoTime();
-                untar(archive, staging);
-                // Directories tar creates implicitly follow the umask; the server user must read everything.
-                Commands.run(List.of("chmod", "-R", "a+rX", staging.toString()), 60);
-                Files.writeString(staging.resolve(COMPLETE_MARKER), archive + "\n", StandardCharsets.UTF_8);
-                // createTempDirectory made it 0700; the server user must be able to read and run it.
-                Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
-                Files.move(staging, home, StandardCopyOption.ATOMIC_MOVE);
-                log.info("Unpacked PostgreSQL binaries into {} in {} ms", home,
-                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-            } finally {
-                if (Files.exists(staging)) {
-                    Files2.deleteRecursively(staging);
-                }
-            }
-        }
+    private static void unpack(URL archive, Path staging) throws IOException {
+        untar(archive, staging);
+        // Directories tar creates implicitly follow the umask; the server user must read everything.
+        Commands.run(List.of("chmod", "-R", "a+rX", staging.toString()), 60);
+        Files.writeString(staging.resolve(COMPLETE_MARKER), archive + "\n", StandardCharsets.UTF_8);
+        // createTempDirectory made it 0700; the server user must be able to read and run it.
+        Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 
     /** xz is decoded in Java (xz-utils is not always installed); tar itself is part of every Linux base system. */

@@ -1,12 +1,9 @@
 package io.hacluster.testkit;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
@@ -120,9 +117,11 @@ final class PostgresTemplate {
     static PostgresTemplate obtain(PostgresBinaries binaries, ServerUser user, Path base) {
         Path home = base.resolve("ha-testkit-template-" + key(binaries, user));
         try {
-            if (!isComplete(home)) {
-                buildUnderLock(binaries, user, home);
-            }
+            BuiltOnce.ensure(home, "PostgreSQL template", "built", "building", PostgresTemplate::isComplete, staging -> {
+                Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
+                build(binaries, user, staging);
+                Files.writeString(staging.resolve(COMPLETE_MARKER), "", StandardCharsets.UTF_8);
+            });
             String password = Files.readString(home.resolve(PASSWORD_FILE), StandardCharsets.UTF_8).strip();
             return new PostgresTemplate(home.resolve("data"), password);
         } catch (IOException e) {
@@ -143,35 +142,6 @@ final class PostgresTemplate {
 
     private static boolean isComplete(Path home) {
         return Files.isRegularFile(home.resolve(COMPLETE_MARKER)) && Files.isRegularFile(home.resolve(PASSWORD_FILE));
-    }
-
-    private static void buildUnderLock(PostgresBinaries binaries, ServerUser user, Path home) throws IOException {
-        Path parent = home.getParent();
-        Files.createDirectories(parent);
-        Path lockFile = parent.resolve(home.getFileName() + ".lock");
-        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                FileLock lock = channel.lock()) {
-            if (isComplete(home)) {
-                log.debug("Another JVM built {} while this one waited for {}", home, lock);
-                return;
-            }
-            if (Files.exists(home)) {
-                log.warn("Removing incomplete PostgreSQL template {}", home);
-                Files2.deleteRecursively(home);
-            }
-            Files2.deleteAbandoned(parent, home.getFileName() + ".building-");
-            Path staging = Files.createTempDirectory(parent, home.getFileName() + ".building-");
-            try {
-                Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
-                build(binaries, user, staging);
-                Files.writeString(staging.resolve(COMPLETE_MARKER), "", StandardCharsets.UTF_8);
-                Files.move(staging, home, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                if (Files.exists(staging)) {
-                    Files2.deleteRecursively(staging);
-                }
-            }
-        }
     }
 
     private static void build(PostgresBinaries binaries, ServerUser user, Path dir) throws IOException {
