@@ -41,39 +41,17 @@ public final class Codec {
         MsgpackWriter w = new MsgpackWriter(64);
         w.writeRawByte(message.type().code());
         if (message instanceof Message.Ping p) {
-            boolean addr = p.sourceAddr() != null && p.sourceAddr().length > 0;
-            boolean port = p.sourcePort() != 0;
-            boolean src = p.sourceNode() != null && !p.sourceNode().isEmpty();
-            w.writeMapHeader(2 + (addr ? 1 : 0) + (port ? 1 : 0) + (src ? 1 : 0));
+            w.writeMapHeader(2 + sourceFieldCount(p.sourceAddr(), p.sourcePort(), p.sourceNode()));
             w.writeString("Node").writeString(nz(p.node()));
             w.writeString("SeqNo").writeUnsigned(Integer.toUnsignedLong(p.seqNo()));
-            if (addr) {
-                w.writeString("SourceAddr").writeBytes(p.sourceAddr());
-            }
-            if (src) {
-                w.writeString("SourceNode").writeString(p.sourceNode());
-            }
-            if (port) {
-                w.writeString("SourcePort").writeUnsigned(p.sourcePort() & 0xFFFF);
-            }
+            writeSourceFields(w, p.sourceAddr(), p.sourcePort(), p.sourceNode());
         } else if (message instanceof Message.IndirectPing p) {
-            boolean addr = p.sourceAddr() != null && p.sourceAddr().length > 0;
-            boolean port = p.sourcePort() != 0;
-            boolean src = p.sourceNode() != null && !p.sourceNode().isEmpty();
-            w.writeMapHeader(5 + (addr ? 1 : 0) + (port ? 1 : 0) + (src ? 1 : 0));
+            w.writeMapHeader(5 + sourceFieldCount(p.sourceAddr(), p.sourcePort(), p.sourceNode()));
             w.writeString("Nack").writeBool(p.nack());
             w.writeString("Node").writeString(nz(p.node()));
             w.writeString("Port").writeUnsigned(p.port() & 0xFFFF);
             w.writeString("SeqNo").writeUnsigned(Integer.toUnsignedLong(p.seqNo()));
-            if (addr) {
-                w.writeString("SourceAddr").writeBytes(p.sourceAddr());
-            }
-            if (src) {
-                w.writeString("SourceNode").writeString(p.sourceNode());
-            }
-            if (port) {
-                w.writeString("SourcePort").writeUnsigned(p.sourcePort() & 0xFFFF);
-            }
+            writeSourceFields(w, p.sourceAddr(), p.sourcePort(), p.sourceNode());
             w.writeString("Target").writeBytes(p.target());
         } else if (message instanceof Message.Ack a) {
             w.writeMapHeader(2);
@@ -101,6 +79,35 @@ public final class Codec {
             w.writeRawBytes(u.payload());
         }
         return w.toByteArray();
+    }
+
+    /**
+     * How many of the optional source fields of a ping or indirect ping are set; memberlist
+     * omits unset ones (omitempty), so the map header must count only those written.
+     */
+    private static int sourceFieldCount(byte[] addr, int port, String node) {
+        return (hasSourceAddr(addr) ? 1 : 0) + (port != 0 ? 1 : 0) + (hasSourceNode(node) ? 1 : 0);
+    }
+
+    /** Writes the set source fields of a ping or indirect ping, keys in sorted order as memberlist does. */
+    private static void writeSourceFields(MsgpackWriter w, byte[] addr, int port, String node) {
+        if (hasSourceAddr(addr)) {
+            w.writeString("SourceAddr").writeBytes(addr);
+        }
+        if (hasSourceNode(node)) {
+            w.writeString("SourceNode").writeString(node);
+        }
+        if (port != 0) {
+            w.writeString("SourcePort").writeUnsigned(port & 0xFFFF);
+        }
+    }
+
+    private static boolean hasSourceAddr(byte[] addr) {
+        return addr != null && addr.length > 0;
+    }
+
+    private static boolean hasSourceNode(String node) {
+        return node != null && !node.isEmpty();
     }
 
     /** The map body that suspect and dead messages share, keys in memberlist's (sorted) order. */
