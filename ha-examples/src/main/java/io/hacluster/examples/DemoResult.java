@@ -17,6 +17,7 @@ import java.util.List;
  * @param nodeLossObserved     true when both survivors stopped listing the closed node
  * @param pingStatus           HTTP status of {@code GET /api/v4/system/ping} on node 1
  * @param pingAfterShutdownRefused true when the health port refused connections after shutdown
+ * @param postgresStopped      true when no PostgreSQL port accepted connections after shutdown
  * @param threadsLeft          names of node threads still alive after shutdown (empty when clean)
  */
 public record DemoResult(int memberCount,
@@ -31,6 +32,7 @@ public record DemoResult(int memberCount,
                          boolean nodeLossObserved,
                          int pingStatus,
                          boolean pingAfterShutdownRefused,
+                         boolean postgresStopped,
                          List<String> threadsLeft) {
 
     public DemoResult {

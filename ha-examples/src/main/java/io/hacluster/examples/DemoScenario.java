@@ -20,12 +20,12 @@ import io.hacluster.messaging.NodeReply;
 import io.hacluster.testkit.PostgresServer;
 import io.hacluster.testkit.PostgresTopology;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
-import java.net.ConnectException;
+import java.net.HttpURLConnection;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -88,7 +88,6 @@ public final class DemoScenario {
         PostgresTopology pg = null;
         List<ClusterNode> nodes = new ArrayList<>();
         List<String> nodeIds = new ArrayList<>();
-        Integer healthPort = null;
         try {
             step("1/8", "PostgreSQL: a primary and 2 streaming replicas (embedded binaries)");
             pg = PostgresTopology.start(2);
@@ -106,7 +105,7 @@ public final class DemoScenario {
                     .maxIdleConns(1)
                     .replicaMonitorIntervalSeconds(1)
                     .build();
-            healthPort = FreePorts.tcpAndUdp();
+            int healthPort = FreePorts.tcpAndUdp();
             for (int i = 0; i < NODES; i++) {
                 ClusterSettings.Builder settings = ClusterSettings.builder()
                         .enable(true)
@@ -305,9 +304,9 @@ public final class DemoScenario {
 
             step("8/8", "health endpoint of node1");
             String pingUrl = "http://127.0.0.1:" + healthPort + "/api/v4/system/ping";
-            HttpResponse<String> ping = get(pingUrl);
-            say("GET %s -> %d %s", pingUrl, ping.statusCode(), ping.body().strip());
-            int pingStatus = ping.statusCode();
+            HttpAnswer ping = get(pingUrl);
+            say("GET %s -> %d %s", pingUrl, ping.status(), ping.body().strip());
+            int pingStatus = ping.status();
             if (pingStatus != 200) {
                 throw new IllegalStateException("node1's ping answered " + pingStatus + " while RUNNING");
             }
@@ -319,25 +318,24 @@ public final class DemoScenario {
                 n.close();
             }
             nodes.clear();
+            List<Integer> postgresPorts = pg.servers().stream().map(PostgresServer::port).toList();
             pg.close();
             pg = null;
-            boolean refused = false;
-            try {
-                get(pingUrl);
-            } catch (ConnectException expected) {
-                refused = true;
-            }
+            boolean refused = refusesConnections(healthPort);
+            boolean postgresStopped = postgresPorts.stream().allMatch(DemoScenario::refusesConnections);
             List<String> threadsLeft = awaitThreadsGone(nodeIds);
-            say("nodes and PostgreSQL closed; health port %s; node threads left: %d",
-                    refused ? "refuses connections" : "STILL ANSWERS", threadsLeft.size());
-            if (!refused || !threadsLeft.isEmpty()) {
+            say("nodes closed; health port %s; PostgreSQL ports %s %s; node threads left: %d",
+                    refused ? "refuses connections" : "STILL OPEN", postgresPorts,
+                    postgresStopped ? "refuse connections" : "STILL OPEN", threadsLeft.size());
+            if (!refused || !postgresStopped || !threadsLeft.isEmpty()) {
                 throw new IllegalStateException("shutdown left something running: health port "
-                        + (refused ? "closed" : "open") + ", threads " + threadsLeft);
+                        + (refused ? "closed" : "open") + ", PostgreSQL " + (postgresStopped ? "stopped" : "running")
+                        + ", threads " + threadsLeft);
             }
             say("done in %.1f s", (System.nanoTime() - startNanos) / 1e9);
             return new DemoResult(memberCount, greenCount, broadcastReceivers, publishReceivers, gatherReplies,
                     totalConnections, readYourWritesSeen, tokenReadServer, tokenReadOnReplica, nodeLossObserved,
-                    pingStatus, refused, threadsLeft);
+                    pingStatus, refused, postgresStopped, threadsLeft);
         } finally {
             for (ClusterNode n : nodes) {
                 n.close();
@@ -383,10 +381,31 @@ public final class DemoScenario {
         }
     }
 
-    private static HttpResponse<String> get(String url) throws IOException, InterruptedException {
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build();
-        return client.send(request, HttpResponse.BodyHandlers.ofString());
+    /** A plain HTTP GET as a load balancer's probe sends it; answers the status and the body. */
+    private static HttpAnswer get(String url) throws IOException {
+        HttpURLConnection c = (HttpURLConnection) URI.create(url).toURL().openConnection();
+        c.setConnectTimeout(5_000);
+        c.setReadTimeout(10_000);
+        try {
+            int status = c.getResponseCode();
+            InputStream body = status < 400 ? c.getInputStream() : c.getErrorStream();
+            return new HttpAnswer(status, body == null ? "" : new String(body.readAllBytes(), UTF_8));
+        } finally {
+            c.disconnect();
+        }
+    }
+
+    private record HttpAnswer(int status, String body) {
+    }
+
+    /** True when nothing accepts TCP connections on 127.0.0.1:{@code port} any more. */
+    private static boolean refusesConnections(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 2_000);
+            return false;
+        } catch (IOException refused) {
+            return true;
+        }
     }
 
     /** Waits (bounded) for every thread whose name carries a node id to end; returns the rest. */
@@ -429,7 +448,7 @@ public final class DemoScenario {
         return (index < 0 ? "node?" : "node" + (index + 1)) + " " + id;
     }
 
-    private static String hostPort(java.net.InetSocketAddress a) {
+    private static String hostPort(InetSocketAddress a) {
         return a.getHostString() + ":" + a.getPort();
     }
 

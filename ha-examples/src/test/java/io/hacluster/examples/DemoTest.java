@@ -32,6 +32,7 @@ class DemoTest {
         assertThat(result.nodeLossObserved()).isTrue();
         assertThat(result.pingStatus()).isEqualTo(200);
         assertThat(result.pingAfterShutdownRefused()).isTrue();
+        assertThat(result.postgresStopped()).isTrue();
         assertThat(result.threadsLeft()).isEmpty();
         assertThat(healthUrl.get()).startsWith("http://127.0.0.1:");
 
