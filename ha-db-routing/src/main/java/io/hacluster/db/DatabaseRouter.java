@@ -211,11 +211,11 @@ public final class DatabaseRouter implements AutoCloseable {
         if (lockedToMaster || t.replicas.length == 0) {
             return master();
         }
-        // The hot path: no allocation, one thread-local read, the pool's own borrow.
+        // The hot path: no allocation, at most one thread-local read, the pool's own borrow.
         Server[] rotation = t.replicaRotation();
         int n = rotation.length;
         if (n > 0) {
-            Connection c = borrowInTurn(rotation, Math.floorMod(cursors.get()[REPLICAS]++, n), null);
+            Connection c = borrowInTurn(rotation, nextStart(REPLICAS, n), null);
             if (c != null) {
                 return c;
             }
@@ -258,7 +258,7 @@ public final class DatabaseRouter implements AutoCloseable {
         Server[] rotation = t.replicaRotation();
         int n = rotation.length;
         if (n > 0) {
-            int start = Math.floorMod(cursors.get()[REPLICAS]++, n);
+            int start = nextStart(REPLICAS, n);
             Connection known = borrowInTurn(rotation, start, token);
             if (known != null) {
                 return known;
@@ -409,6 +409,15 @@ public final class DatabaseRouter implements AutoCloseable {
         return null;
     }
 
+    /**
+     * Where this thread's next turn over a rotation of {@code n > 0} servers starts. A rotation of
+     * one has nothing to alternate: skipping the thread-local lookup there keeps the common
+     * single-replica borrow as cheap as the pool's own.
+     */
+    private int nextStart(int tier, int n) {
+        return n == 1 ? 0 : Math.floorMod(cursors.get()[tier]++, n);
+    }
+
     private static boolean knownToCover(Server s, ConsistencyToken token) {
         long replay = s.replayLsn();
         return replay != -1 && token.coveredBy(replay);
@@ -423,7 +432,7 @@ public final class DatabaseRouter implements AutoCloseable {
         if (n == 0) {
             return null;
         }
-        int start = Math.floorMod(cursors.get()[tier]++, n);
+        int start = nextStart(tier, n);
         for (int i = 0; i < n; i++) {
             Server s = rotation[(start + i) % n];
             if (s != exclude && s.inRotation()) {
