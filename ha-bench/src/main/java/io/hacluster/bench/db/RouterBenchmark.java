@@ -16,6 +16,8 @@ import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Group;
+import org.openjdk.jmh.annotations.GroupThreads;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
@@ -42,6 +44,15 @@ import org.openjdk.jmh.infra.Blackhole;
  * {@code *Cycle} is borrow + close; {@code *Select1} adds a prepared {@code SELECT 1} and reading
  * its row. Every pool is fixed-size (no connection is opened while measuring) and the router's
  * query timeout is on, as in production.
+ *
+ * <p>{@code paired} ({@code pairedRouter} + {@code pairedHikari}) runs one router thread and one
+ * raw-HikariCP thread at the same time, each on its own pool of the same replica: both see the same
+ * machine load at the same moment, which separate forks on a shared machine do not. With
+ * {@code -t 2}, {@code routerCycle} and {@code hikariCycle} each share one pool between two threads
+ * on two busy cores; a fork then often drifts from about 115 to 200-450 ns/op, as much with the raw
+ * pool as with the router (our guess: the threads start contending for the same pooled connections).
+ * That spread is larger than the router's own cost, so compare them with {@code -t 1} or through
+ * {@code paired}.
  *
  * <pre>
  * mvn -B -q -pl ha-bench exec:exec -Dexec.args="-cp %classpath org.openjdk.jmh.Main RouterBenchmark -t 2 -f 1 -wi 2 -i 3"
@@ -133,6 +144,24 @@ public class RouterBenchmark {
 
     @Benchmark
     public void hikariCycle(Blackhole bh) throws SQLException {
+        try (Connection c = hikari.getConnection()) {
+            bh.consume(c);
+        }
+    }
+
+    @Benchmark
+    @Group("paired")
+    @GroupThreads(1)
+    public void pairedRouter(Blackhole bh) throws SQLException {
+        try (Connection c = router.replica()) {
+            bh.consume(c);
+        }
+    }
+
+    @Benchmark
+    @Group("paired")
+    @GroupThreads(1)
+    public void pairedHikari(Blackhole bh) throws SQLException {
         try (Connection c = hikari.getConnection()) {
             bh.consume(c);
         }
