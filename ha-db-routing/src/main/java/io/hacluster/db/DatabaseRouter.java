@@ -398,7 +398,7 @@ public final class DatabaseRouter implements AutoCloseable {
     private static Connection borrowInTurn(Server[] rotation, int start, ConsistencyToken token) {
         int n = rotation.length;
         for (int i = 0; i < n; i++) {
-            Server s = rotation[(start + i) % n];
+            Server s = rotation[wrap(start, i, n)];
             if ((token == null || knownToCover(s, token)) && s.inRotation()) {
                 Connection c = tryBorrow(s);
                 if (c != null) {
@@ -415,7 +415,24 @@ public final class DatabaseRouter implements AutoCloseable {
      * single-replica borrow as cheap as the pool's own.
      */
     private int nextStart(int tier, int n) {
-        return n == 1 ? 0 : Math.floorMod(cursors.get()[tier]++, n);
+        if (n == 1) {
+            return 0;
+        }
+        // Kept within [0, n) so the hot path needs no division.
+        int[] cursor = cursors.get();
+        int start = cursor[tier];
+        if (start >= n) {
+            // The first turn (a random start) or the rotation shrank.
+            start %= n;
+        }
+        cursor[tier] = start + 1 == n ? 0 : start + 1;
+        return start;
+    }
+
+    /** {@code (start + i) % n} for {@code start, i < n}, without a division on the borrow path. */
+    private static int wrap(int start, int i, int n) {
+        int index = start + i;
+        return index >= n ? index - n : index;
     }
 
     private static boolean knownToCover(Server s, ConsistencyToken token) {
@@ -434,7 +451,7 @@ public final class DatabaseRouter implements AutoCloseable {
         }
         int start = nextStart(tier, n);
         for (int i = 0; i < n; i++) {
-            Server s = rotation[(start + i) % n];
+            Server s = rotation[wrap(start, i, n)];
             if (s != exclude && s.inRotation()) {
                 Connection c = tryBorrow(s);
                 if (c != null) {
