@@ -22,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * NettyTransport and the wire codec against a real Go memberlist (Debian's serf agent), without
@@ -36,7 +35,7 @@ class NettyTransportSerfTest {
 
     @BeforeAll
     static void serfInstalled() {
-        assumeTrue(SerfAgent.installed(), "serf is not installed (apt-get install serf)");
+        SerfAgent.requireInstalled();
     }
 
     private static byte[] pushPull(String name, InetSocketAddress address, boolean join) {

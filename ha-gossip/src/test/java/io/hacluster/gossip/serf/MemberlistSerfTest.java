@@ -23,7 +23,6 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Our Memberlist over NettyTransport in one ring with Debian's serf agent (memberlist 0.2.2
@@ -38,7 +37,7 @@ class MemberlistSerfTest {
 
     @BeforeAll
     static void serfInstalled() {
-        assumeTrue(SerfAgent.installed(), "serf is not installed (apt-get install serf)");
+        SerfAgent.requireInstalled();
     }
 
     private static Memberlist javaNode(String name, String profile, int serfProtocol, int javaProtocol) {

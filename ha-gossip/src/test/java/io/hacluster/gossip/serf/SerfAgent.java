@@ -56,6 +56,22 @@ public final class SerfAgent implements AutoCloseable {
         reader.start();
     }
 
+    /**
+     * Stops the calling test unless serf runs here. On CI ({@code CI} set) a missing serf is a
+     * failure, not a skip: `.ci/run` installs it, and a skipped interop test would test nothing.
+     * A developer machine without serf skips these tests with the install hint.
+     */
+    public static void requireInstalled() {
+        if (installed()) {
+            return;
+        }
+        String hint = "serf is not installed (apt-get install serf)";
+        if (System.getenv("CI") != null) {
+            throw new AssertionError(hint + "; CI must install it, see .ci/run");
+        }
+        org.junit.jupiter.api.Assumptions.abort(hint);
+    }
+
     /** True when the {@code serf} binary runs on this machine. */
     public static boolean installed() {
         try {

@@ -1,5 +1,6 @@
 package io.hacluster.gossip.wire;
 
+import io.hacluster.gossip.serf.SerfAgent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,7 +19,6 @@ import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Interop with a real memberlist: Debian's serf agent (serf 0.9.4, memberlist 0.2.2, go-msgpack
@@ -31,7 +31,7 @@ class SerfInteropTest {
     @ValueSource(ints = {5, 3})
     @Timeout(120)
     void serfJoinsAJavaWirePeerAndKeepsItAlive(int serfProtocol) throws Exception {
-        assumeTrue(SerfPeer.installed(), "the serf binary is not installed");
+        SerfAgent.requireInstalled();
         byte[] meta = "java".getBytes(StandardCharsets.UTF_8);
         try (WirePeer java = new WirePeer("java1", meta, WireOptions.DEFAULT);
              SerfPeer serf = SerfPeer.start("serf1", freePort(), freePort(),
@@ -117,7 +117,7 @@ class SerfInteropTest {
     @Test
     @Timeout(120)
     void encryptedRingWorksThroughTheCipherSeam() throws Exception {
-        assumeTrue(SerfPeer.installed(), "the serf binary is not installed");
+        SerfAgent.requireInstalled();
         byte[] key = new byte[16];
         new SecureRandom().nextBytes(key);
         WireOptions encrypted = WireOptions.DEFAULT.withCipher(TestCiphers.aesGcm(key));

@@ -25,19 +25,6 @@ final class SerfPeer implements AutoCloseable {
         this.log = log;
     }
 
-    static boolean installed() {
-        try {
-            Process p = new ProcessBuilder("serf", "version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
     static SerfPeer start(String name, int bindPort, int rpcPort, String... extraArgs) throws IOException {
         Path log = Files.createTempFile("serf-" + name + "-", ".log");
         List<String> cmd = new ArrayList<>(List.of("serf", "agent", "-node", name,
