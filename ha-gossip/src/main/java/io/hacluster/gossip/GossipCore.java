@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -292,8 +293,26 @@ final class GossipCore implements Transport.Inbound {
         return broadcasts.size();
     }
 
-    private void publish(NodeState s) {
-        view.put(s.name, s.toMember());
+    /**
+     * Makes {@code s} visible to other threads, after telling the membership listener what
+     * changed since {@code oldState} / {@code oldMeta}: listeners always learn a state before
+     * {@link #members()} shows it (see {@link MembershipListener}).
+     */
+    private void publish(NodeState s, MemberState oldState, byte[] oldMeta, InetSocketAddress oldAddress) {
+        Member now = s.toMember();
+        boolean wasLive = oldState == MemberState.ALIVE || oldState == MemberState.SUSPECT;
+        if (!wasLive && now.isLive()) {
+            notifyMembership(MembershipListener::onJoin, now);
+        } else if (wasLive && !now.isLive()) {
+            notifyMembership(MembershipListener::onLeave, now);
+        } else if (oldState == MemberState.ALIVE && now.state() == MemberState.SUSPECT) {
+            notifyMembership(MembershipListener::onSuspect, now);
+        } else if (oldState == MemberState.SUSPECT && now.state() == MemberState.ALIVE) {
+            notifyMembership(MembershipListener::onRecover, now);
+        } else if (now.isLive() && (!Arrays.equals(oldMeta, s.meta) || !Objects.equals(oldAddress, now.address()))) {
+            notifyMembership(MembershipListener::onUpdate, now);
+        }
+        view.put(s.name, now);
     }
 
     // =====================================================================================
@@ -339,6 +358,7 @@ final class GossipCore implements Transport.Inbound {
         for (NodeState n : nodes) {
             if (n.isGone() && now - n.stateChangeNanos > keepDead) {
                 nodeMap.remove(n.name);
+                notifyMembership(MembershipListener::onForget, n);  // before the view drops it
                 view.remove(n.name);
                 Suspicion s = nodeTimers.remove(n.name);
                 if (s != null) {
@@ -824,6 +844,7 @@ final class GossipCore implements Transport.Inbound {
         }
         MemberState oldState = state.state;
         byte[] oldMeta = state.meta;
+        InetSocketAddress oldAddress = state.socketAddress();
 
         if (!bootstrap && isLocalNode) {
             if (inc == state.incarnation && Arrays.equals(meta, state.meta)
@@ -844,12 +865,7 @@ final class GossipCore implements Transport.Inbound {
                 state.stateChangeNanos = scheduler.nanoTime();
             }
         }
-        publish(state);
-        if (oldState == MemberState.DEAD || oldState == MemberState.LEFT) {
-            notifyMembership(MembershipListener::onJoin, state);
-        } else if (!Arrays.equals(oldMeta, state.meta)) {
-            notifyMembership(MembershipListener::onUpdate, state);
-        }
+        publish(state, oldState, oldMeta, oldAddress);
     }
 
     private void suspectNode(Message.Suspect s) {
@@ -881,7 +897,7 @@ final class GossipCore implements Transport.Inbound {
         state.state = MemberState.SUSPECT;
         long changeTime = scheduler.nanoTime();
         state.stateChangeNanos = changeTime;
-        publish(state);
+        publish(state, MemberState.ALIVE, state.meta, state.socketAddress());
 
         // k confirmations expected; none when the cluster is too small to provide them.
         int k = config.suspicionMult() - 2;
@@ -927,6 +943,7 @@ final class GossipCore implements Transport.Inbound {
         } else {
             broadcast(d.node(), codec.encode(d), notify);
         }
+        MemberState oldState = state.state;
         state.incarnation = inc;
         state.state = d.node().equals(d.from()) ? MemberState.LEFT : MemberState.DEAD;
         if (state.state == MemberState.DEAD && !state.name.equals(name) && state.socketAddress() != null) {
@@ -939,8 +956,7 @@ final class GossipCore implements Transport.Inbound {
             failed.remove(state.name);
         }
         state.stateChangeNanos = scheduler.nanoTime();
-        publish(state);
-        notifyMembership(MembershipListener::onLeave, state);
+        publish(state, oldState, state.meta, state.socketAddress());
     }
 
     private void refute(NodeState me, long accusedInc) {
@@ -952,7 +968,7 @@ final class GossipCore implements Transport.Inbound {
         awareness.applyDelta(1); // being accused is a hint that we are the unhealthy one
         Message.Alive a = new Message.Alive((int) inc, me.name, me.addr, me.port, me.meta, me.versions());
         broadcast(me.name, codec.encode(a), null);
-        publish(me);
+        publish(me, me.state, me.meta, me.socketAddress());
     }
 
     private void broadcast(String node, byte[] message, Runnable notify) {
@@ -960,12 +976,16 @@ final class GossipCore implements Transport.Inbound {
     }
 
     private void notifyMembership(java.util.function.BiConsumer<MembershipListener, Member> event, NodeState s) {
+        notifyMembership(event, s.toMember());
+    }
+
+    private void notifyMembership(java.util.function.BiConsumer<MembershipListener, Member> event, Member m) {
         MembershipListener l = listeners.membership();
         if (l == null) {
             return;
         }
         try {
-            event.accept(l, s.toMember());
+            event.accept(l, m);
         } catch (RuntimeException e) {
             log.warn("{}: membership listener failed", name, e);
         }

@@ -21,7 +21,8 @@ import java.util.function.Supplier;
  * <p>Threading: the state machine runs on the {@link Scheduler}'s single thread. Every public
  * method is thread-safe and non-blocking; operations that wait for the network return a
  * {@link CompletableFuture} that completes on the scheduler's thread, so never block on one
- * from inside a listener. Listeners are called on the scheduler's thread, in order.
+ * from inside a listener. Listeners are called on the scheduler's thread, in order, and a
+ * {@link MembershipListener} hears of each change before {@link #members()} shows it.
  */
 public final class Memberlist implements AutoCloseable {
 
@@ -30,14 +31,19 @@ public final class Memberlist implements AutoCloseable {
     private final Scheduler scheduler;
     private final SingleThreadScheduler ownedScheduler;
     private final GossipCore core;
+    private final WireCodec codec;
     private volatile boolean closed;
+
+    /** The largest UDP payload over IPv4 (65,535 less the IP and UDP headers). */
+    static final int MAX_DATAGRAM_PAYLOAD = 65_507;
 
     private Memberlist(Builder b, Scheduler scheduler, SingleThreadScheduler ownedScheduler) {
         this.config = b.config;
         this.transport = b.transport;
         this.scheduler = scheduler;
         this.ownedScheduler = ownedScheduler;
-        this.core = new GossipCore(config, transport, scheduler, WireCodec.forConfig(config),
+        this.codec = WireCodec.forConfig(config);
+        this.core = new GossipCore(config, transport, scheduler, codec,
                 b.random != null ? b.random : new Random(),
                 new GossipCore.Listeners(b.membership, b.messages, b.metadata, b.state, b.aliveFilter, b.conflicts));
     }
@@ -151,19 +157,31 @@ public final class Memberlist implements AutoCloseable {
     }
 
     /**
+     * The largest payload {@link #sendBestEffort} accepts: what fits one UDP datagram (65,507
+     * bytes, the IPv4 maximum) after the user-message type byte and the packet wrappers (label,
+     * CRC, encryption). memberlist's {@code SendBestEffort} checks no size and sends what the
+     * socket takes, and its receivers read into a 64 KiB buffer, so this is what Go peers send
+     * and accept. A datagram above the path MTU is fragmented by IP and is lost whole if any
+     * fragment is: prefer payloads within UDPBufferSize where loss matters.
+     */
+    public int maxBestEffortPayload() {
+        return MAX_DATAGRAM_PAYLOAD - 1 - codec.packetOverhead();
+    }
+
+    /**
      * Sends {@code payload} to {@code to} in one UDP packet, without acknowledgement or retry
      * (memberlist's {@code SendBestEffort}).
      *
-     * @throws IllegalArgumentException when the packet would exceed UDPBufferSize
+     * @throws IllegalArgumentException when the payload exceeds {@link #maxBestEffortPayload()}
      */
     public void sendBestEffort(Member to, byte[] payload) {
         Objects.requireNonNull(to, "to");
-        byte[] copy = payload.clone();
-        int limit = config.udpBufferSize() - 1 - WireCodec.forConfig(config).packetOverhead();
-        if (copy.length > limit) {
-            throw new IllegalArgumentException("payload of " + copy.length + " bytes exceeds the " + limit
-                    + " bytes a " + config.udpBufferSize() + "-byte packet can carry");
+        int limit = maxBestEffortPayload();
+        if (payload.length > limit) {
+            throw new IllegalArgumentException("payload of " + payload.length + " bytes exceeds the " + limit
+                    + " bytes one UDP datagram can carry");
         }
+        byte[] copy = payload.clone();
         scheduler.execute(() -> core.sendUserPacket(to, copy));
     }
 

@@ -67,8 +67,28 @@ class SimMemberlistApiTest {
         c.net.runFor(Duration.ofSeconds(1));
         assertThat(r).isCompleted();
         assertThat(got).containsExactlyInAnyOrder("hello over udp", "hello over tcp");
-        assertThatThrownBy(() -> c.members.get("a").sendBestEffort(b, new byte[1400]))
-                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void bestEffortCarriesWhatOneDatagramCarriesAsGoMemberlistDoes() {
+        SimCluster c = new SimCluster(2, GossipConfig::lan);
+        List<Integer> sizes = new ArrayList<>();
+        c.start("a");
+        c.start("b", b -> b.messageListener(p -> sizes.add(p.length)));
+        Memberlist a = c.members.get("a");
+        a.join(List.of(c.net.node("b").address()));
+        assertThat(c.runUntil(c::converged, Duration.ofSeconds(10))).isTrue();
+        Member b = a.member("b");
+        int max = a.maxBestEffortPayload();
+        // 65,507 bytes of UDP payload less the user-message type byte and the CRC of protocol 5
+        assertThat(max).isEqualTo(65_507 - 1 - 5);
+        a.sendBestEffort(b, new byte[8_000]);  // what Go's SendBestEffort sends and Java already accepted
+        a.sendBestEffort(b, new byte[max]);
+        c.net.runFor(Duration.ofSeconds(1));
+        assertThat(sizes).containsExactly(8_000, max);
+        assertThatThrownBy(() -> a.sendBestEffort(b, new byte[max + 1]))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("one UDP datagram");
     }
 
     @Test

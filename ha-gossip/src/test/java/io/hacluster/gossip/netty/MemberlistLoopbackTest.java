@@ -72,6 +72,27 @@ class MemberlistLoopbackTest {
     }
 
     @Test
+    void bestEffortCarriesADatagramUpToTheUdpMaximumOverRealSockets() throws Exception {
+        List<Integer> received = new CopyOnWriteArrayList<>();
+        GossipConfig config = GossipConfig.local("big-b").toBuilder()
+                .bindHost("127.0.0.1").bindPort(0).tcpTimeout(LoopbackTimeouts.TCP_TIMEOUT).build();
+        Memberlist b = Memberlist.builder(config).transport(NettyTransport.bind(config))
+                .messageListener(payload -> received.add(payload.length)).build();
+        nodes.add(b);
+        Memberlist a = start("big-a", 0, "", new Events());
+        a.join(List.of(b.advertiseAddress())).get(LoopbackTimeouts.JOIN_WAIT.toSeconds(), TimeUnit.SECONDS);
+        await("a sees b").atMost(CONVERGE_WAIT).until(() -> a.member("big-b") != null);
+        int max = a.maxBestEffortPayload();
+        // Go's SendBestEffort sends what the socket takes; loopback carries a whole 64 KiB datagram
+        for (int size : new int[] {8_000, 30_000, max}) {
+            await("a " + size + "-byte datagram arrives").atMost(CONVERGE_WAIT).until(() -> {
+                a.sendBestEffort(a.member("big-b"), new byte[size]);  // UDP: resend until one arrives
+                return received.contains(size);
+            });
+        }
+    }
+
+    @Test
     void fiveNodesDetectACrashSeeALeaveAndReadmitARestartWithAHigherIncarnation() throws Exception {
         List<Memberlist> ring = new ArrayList<>();
         List<Events> events = new ArrayList<>();
