@@ -12,7 +12,6 @@ import io.hacluster.gossip.GossipConfig;
 import io.hacluster.gossip.Member;
 import io.hacluster.gossip.MemberState;
 import io.hacluster.gossip.Memberlist;
-import io.hacluster.gossip.MembershipListener;
 import io.hacluster.gossip.netty.NettyTransport;
 import io.hacluster.gossip.netty.NettyTransportConfig;
 import io.hacluster.health.HealthServer;
@@ -23,6 +22,7 @@ import io.hacluster.identity.NodeMeta;
 import io.hacluster.messaging.Messenger;
 import io.hacluster.messaging.MessengerConfig;
 import io.hacluster.messaging.NodeReply;
+import io.hacluster.messaging.SendResult;
 import io.hacluster.messaging.StreamFaults;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -55,22 +55,21 @@ import org.slf4j.LoggerFactory;
  * health endpoint (when HealthPort &gt; 0), and discovery: it registers in the master's
  * {@code ClusterDiscovery} table and joins the fresh rows of its cluster plus the static
  * {@code Seeds}. From then on gossip's view of each peer (alive, suspect, dead, left) drives
- * the messenger, and {@link #clusterInfos()} shows every node GREEN or RED.
+ * the messenger (synchronously, before {@link #members()} shows it), and {@link #clusterInfos()}
+ * shows every node GREEN or RED.
  *
  * <p>{@link #close()} answers 503 on the health endpoint (for {@code healthDrain}), deletes the
  * discovery row, leaves gossip gracefully and stops everything; it is idempotent.
  *
  * <p>Threads: besides those of gossip ({@code ha-<id>-gossip...}), the messenger
  * ({@code ha-<id>-stream-io-N}, {@code ha-<id>-handler-N}, ...), the router and the health
- * endpoint ({@code ha-<id>-health}), the node runs {@code ha-<id>-cluster} (membership
- * reconciliation, seed retries) and {@code ha-<id>-discovery}. All are daemons and stop in
+ * endpoint ({@code ha-<id>-health}), the node runs {@code ha-<id>-cluster} (seed retries) and
+ * {@code ha-<id>-discovery}. All are daemons and stop in
  * {@link #close()}.
  */
 public final class ClusterNode implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
-    /** How often gossip's view is compared with the messenger's, to catch suspicion. */
-    private static final Duration RECONCILE_PERIOD = Duration.ofMillis(200);
 
     private final ClusterNodeBuilder options;
     private final HaConfig config;
@@ -89,7 +88,7 @@ public final class ClusterNode implements AutoCloseable {
     private HealthServer health;
     private ClusterDiscoveryService discovery;
     private ScheduledThreadPoolExecutor clusterThread;
-    private MembershipSync membershipSync;
+    private Thread shutdownHook;
     private List<InetSocketAddress> staticSeeds = List.of();
     private volatile boolean halted;
     /** Handlers registered before start, handed to the messenger when it is created. */
@@ -131,6 +130,7 @@ public final class ClusterNode implements AutoCloseable {
             try {
                 doStart();
                 state = LifecycleState.RUNNING;
+                installShutdownHook();
             } catch (RuntimeException e) {
                 LOG.warn("node {} failed to start: {}", id, e.getMessage());
                 stopAll();
@@ -182,7 +182,9 @@ public final class ClusterNode implements AutoCloseable {
                 .bindAddress(new InetSocketAddress(bindHost, settings.streamingPort()))
                 .maxFrameSize(settings.maxMessageSizeBytes())
                 .compressionEnabled(settings.enableGossipCompression())
-                .maxPendingPerPeer(settings.peerQueueSize()))
+                .maxPendingPerPeer(settings.peerQueueSize())
+                .sendTimeout(options.sendTimeout)
+                .drainTimeout(options.drainTimeout))
                 .build();
         Messenger created = new Messenger(messengerConfig, bestEffort);
         synchronized (earlyHandlers) {
@@ -191,7 +193,6 @@ public final class ClusterNode implements AutoCloseable {
             messenger = created;
         }
         InetSocketAddress streaming = messenger.start();
-        membershipSync = new MembershipSync(id, messenger);
 
         meta = new NodeMeta(settings.clusterName(), id, options.version, options.schemaVersion, config.hash(),
                 host, streaming.getPort());
@@ -205,22 +206,7 @@ public final class ClusterNode implements AutoCloseable {
                     .transport(transport)
                     .metadataProvider(limit -> metaBytes)
                     .aliveFilter(this::acceptMember)
-                    .membershipListener(new MembershipListener() {
-                        @Override
-                        public void onJoin(Member member) {
-                            scheduleReconcile();
-                        }
-
-                        @Override
-                        public void onLeave(Member member) {
-                            scheduleReconcile();
-                        }
-
-                        @Override
-                        public void onUpdate(Member member) {
-                            scheduleReconcile();
-                        }
-                    })
+                    .membershipListener(new MembershipBridge(id, () -> messenger))
                     .messageListener(payload -> messenger.receiveBestEffort(payload))
                     .build();
         } catch (RuntimeException e) {
@@ -228,8 +214,6 @@ public final class ClusterNode implements AutoCloseable {
             throw e;
         }
         bestEffort.attach(memberlist);
-        clusterThread.scheduleWithFixedDelay(this::reconcile, RECONCILE_PERIOD.toMillis(),
-                RECONCILE_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
 
         if (settings.healthPort() > 0) {
             health = new HealthServer(new InetSocketAddress(bindHost, settings.healthPort()), healthSource(),
@@ -354,34 +338,33 @@ public final class ClusterNode implements AutoCloseable {
         }
     }
 
-    private void scheduleReconcile() {
-        ScheduledThreadPoolExecutor t = clusterThread;
-        if (t == null) {
+    private void installShutdownHook() {
+        if (!options.shutdownHook) {
             return;
         }
-        try {
-            t.execute(this::reconcile);
-        } catch (RejectedExecutionException closing) {
-            // the node is closing; the messenger is being closed too
-        }
+        shutdownHook = new Thread(this::close, "ha-" + id + "-shutdown");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
-    private void reconcile() {
-        Memberlist ml = memberlist;
-        if (ml == null) {
+    private void removeShutdownHook() {
+        Thread hook = shutdownHook;
+        if (hook == null || Thread.currentThread() == hook) {
             return;
         }
         try {
-            membershipSync.reconcile(ml.members());
-        } catch (RuntimeException e) {
-            LOG.warn("node {}: membership reconciliation failed", id, e);
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the JVM is already running its hooks
         }
     }
 
     /**
-     * Leaves the cluster and stops everything. The health endpoint answers 503 from the first
-     * moment (for {@code healthDrain} before anything else happens); the discovery row is
-     * deleted; gossip broadcasts a graceful leave (bounded by {@code leaveTimeout}); the
+     * Leaves the cluster and stops everything, in this order: the health endpoint answers 503
+     * from the first moment (for {@code healthDrain} before anything else happens); the
+     * discovery row is deleted; the messenger drains (no new sends; handlers that have messages
+     * finish and everything handled is acknowledged, bounded by {@code drainTimeout}); gossip
+     * broadcasts a graceful leave (bounded by {@code leaveTimeout}), so peers fail what this node
+     * did not acknowledge with {@link io.hacluster.messaging.PeerUnavailableException}; then the
      * messenger fails what is still pending with a clear exception. Idempotent; never throws.
      */
     @Override
@@ -396,6 +379,7 @@ public final class ClusterNode implements AutoCloseable {
             }
             state = LifecycleState.CLOSING;
         }
+        removeShutdownHook();
         if (!options.healthDrain.isZero() && health != null) {
             try {
                 Thread.sleep(options.healthDrain.toMillis());
@@ -432,6 +416,9 @@ public final class ClusterNode implements AutoCloseable {
             quietly("discovery", discovery::close);
         }
         Memberlist ml = memberlist;
+        if (messenger != null && !halted) {
+            quietly("messenger drain", messenger::drain);
+        }
         if (ml != null && !halted) {
             quietly("gossip leave", () -> ml.leave(options.leaveTimeout)
                     .get(options.leaveTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS));
@@ -501,13 +488,30 @@ public final class ClusterNode implements AutoCloseable {
         return Optional.ofNullable(health).map(HealthServer::address);
     }
 
-    /** Every gossip member this node knows, itself included, sorted by id. */
+    /**
+     * Every gossip member this node knows, itself included, sorted by id: alive and suspect ones,
+     * and dead or departed ones until gossip forgets them. The messenger already knows every state
+     * shown here (it is told first), so the alive and suspect members are exactly the nodes
+     * {@link #send} addresses at this moment.
+     */
     public List<ClusterMember> members() {
         Memberlist ml = running();
         return ml.members().stream()
-                .map(m -> new ClusterMember(m.name(), m.address(), m.state(), m.name().equals(id)))
+                .map(m -> new ClusterMember(m.name(), m.address(), MembershipState.of(m.state()), m.incarnation(),
+                        m.name().equals(id)))
                 .sorted(java.util.Comparator.comparing(ClusterMember::id))
                 .toList();
+    }
+
+    /** The ids of the other members gossip shows alive or suspect now: the targets of a broadcast. */
+    private List<String> liveOthers() {
+        List<String> out = new ArrayList<>();
+        for (Member m : running().members()) {
+            if (m.isLive() && !m.name().equals(id)) {
+                out.add(m.name());
+            }
+        }
+        return out;
     }
 
     /**
@@ -655,14 +659,34 @@ public final class ClusterNode implements AutoCloseable {
         messenger.unregisterHandler(event);
     }
 
-    /** Broadcasts to every other node (Mattermost's {@code SendClusterMessage}); see {@link Messenger#send}. */
-    public CompletableFuture<Void> send(ClusterMessage message) {
-        return requireMessenger().send(message);
+    /**
+     * Broadcasts to every other node (Mattermost's {@code SendClusterMessage}): the targets are
+     * exactly the other alive and suspect members that {@link #members()} shows at the moment of
+     * the call. The result says which acknowledged (reliable with {@code waitForAllToSend}), which
+     * merely got it queued, and with no other node it says there was no target; a failure for any
+     * target fails the future with a {@link io.hacluster.messaging.SendFailedException} holding
+     * each target's cause. Never pending longer than the send timeout.
+     */
+    public CompletableFuture<SendResult> send(ClusterMessage message) {
+        Messenger m = requireMessenger();
+        return m.send(message, liveOthers());
     }
 
-    /** Sends to one node (Mattermost's {@code SendClusterMessageToNode}); see {@link Messenger#sendTo}. */
-    public CompletableFuture<Void> sendTo(String nodeId, ClusterMessage message) {
-        return requireMessenger().sendTo(nodeId, message);
+    /**
+     * Sends to one node (Mattermost's {@code SendClusterMessageToNode}); a node that
+     * {@link #members()} does not show alive or suspect fails at once with
+     * {@link io.hacluster.messaging.PeerUnavailableException}. See {@link Messenger#sendTo}.
+     */
+    public CompletableFuture<SendResult> sendTo(String nodeId, ClusterMessage message) {
+        Messenger m = requireMessenger();
+        if (!nodeId.equals(id)) {
+            Member target = running().member(nodeId);
+            if (target == null || !target.isLive()) {
+                return CompletableFuture.failedFuture(new io.hacluster.messaging.PeerUnavailableException(nodeId,
+                        "node " + nodeId + (target == null ? " is not a member" : " is " + target.state())));
+            }
+        }
+        return m.sendTo(nodeId, message);
     }
 
     /** Asks one node and returns its reply; see {@link Messenger#request}. */
@@ -675,7 +699,10 @@ public final class ClusterNode implements AutoCloseable {
      * node that dies or stays silent yields an error entry after at most {@code timeout}.
      */
     public CompletableFuture<Map<String, NodeReply>> gather(String event, byte[] data, Duration timeout) {
-        return requireMessenger().gather(event, data, timeout, true);
+        Messenger m = requireMessenger();
+        List<String> targets = liveOthers();
+        targets.add(id);
+        return m.gather(event, data, timeout, targets);
     }
 
     /** Fault injection on this node's streaming connections, for tests and drills. */

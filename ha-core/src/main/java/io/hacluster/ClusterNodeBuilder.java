@@ -43,6 +43,9 @@ public final class ClusterNodeBuilder {
     Duration healthDrain = Duration.ZERO;
     Duration leaveTimeout = Duration.ofSeconds(5);
     Duration joinTimeout = Duration.ofSeconds(15);
+    Duration sendTimeout = Duration.ofSeconds(30);
+    Duration drainTimeout = Duration.ofSeconds(5);
+    boolean shutdownHook;
 
     ClusterNodeBuilder() {
     }
@@ -144,6 +147,41 @@ public final class ClusterNodeBuilder {
     /** Bound on the initial join in {@link ClusterNode#start()}. Default 15 s. */
     public ClusterNodeBuilder joinTimeout(Duration timeout) {
         this.joinTimeout = requirePositive(timeout, "joinTimeout");
+        return this;
+    }
+
+    /**
+     * Deadline of every reliable send, request and gather: no future the node returns for them
+     * stays pending longer, whatever peers do. A request's own timeout is capped at it. Default 30 s.
+     */
+    public ClusterNodeBuilder sendTimeout(Duration timeout) {
+        this.sendTimeout = requirePositive(timeout, "sendTimeout");
+        return this;
+    }
+
+    /**
+     * How long {@link ClusterNode#close()} waits, before it leaves, for handlers that have
+     * messages to finish and for the acknowledgements of everything handled (and of this node's
+     * own messages) to go out. Default 5 s; zero skips the wait (close then behaves like a crash
+     * for messages in flight: at-least-once, a restarted node may handle them again).
+     */
+    public ClusterNodeBuilder drainTimeout(Duration timeout) {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("drainTimeout must not be negative");
+        }
+        this.drainTimeout = timeout;
+        return this;
+    }
+
+    /**
+     * Whether {@link ClusterNode#start()} installs a JVM shutdown hook that calls
+     * {@link ClusterNode#close()}, so that SIGTERM (or {@code System.exit}) means a graceful
+     * leave: drained messages, a LEFT broadcast, the discovery row deleted. Off by default, since
+     * an application server usually orders its own shutdown; {@code kill -9} runs no hook either
+     * way. The hook is removed when the node is closed otherwise.
+     */
+    public ClusterNodeBuilder shutdownHook(boolean install) {
+        this.shutdownHook = install;
         return this;
     }
 

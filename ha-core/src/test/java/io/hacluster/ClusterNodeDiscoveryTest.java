@@ -1,10 +1,11 @@
 package io.hacluster;
 
+import io.hacluster.messaging.SendResult;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.hacluster.config.SqlSettings;
-import io.hacluster.gossip.MemberState;
+import io.hacluster.MembershipState;
 import io.hacluster.messaging.NodeReply;
 import io.hacluster.testkit.PostgresTopology;
 import java.nio.ByteBuffer;
@@ -89,7 +90,7 @@ class ClusterNodeDiscoveryTest {
             pool.shutdownNow();
         }
         await().atMost(Duration.ofSeconds(60)).until(() -> three.stream().allMatch(n ->
-                n.members().stream().filter(m -> m.state() == MemberState.ALIVE).count() == 3));
+                n.members().stream().filter(m -> m.state() == MembershipState.ALIVE).count() == 3));
         return three;
     }
 
@@ -156,7 +157,7 @@ class ClusterNodeDiscoveryTest {
                     .computeIfAbsent(m.senderId(), k -> Collections.synchronizedList(new ArrayList<>()))
                     .add(ByteBuffer.wrap(m.data()).getInt()));
         }
-        List<CompletableFuture<Void>> sends = new ArrayList<>();
+        List<CompletableFuture<SendResult>> sends = new ArrayList<>();
         int next = 0;
         for (int round = 0; round < rounds; round++) {
             ClusterNode cutter = three.get(round % 3);

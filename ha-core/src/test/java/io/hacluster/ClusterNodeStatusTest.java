@@ -1,11 +1,12 @@
 package io.hacluster;
 
+import io.hacluster.messaging.SendResult;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.hacluster.config.ClusterSettings;
-import io.hacluster.gossip.MemberState;
+import io.hacluster.MembershipState;
 import io.hacluster.health.HealthServer;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -133,8 +134,8 @@ class ClusterNodeStatusTest {
             }
         });
         await().atMost(Duration.ofSeconds(30)).until(() -> three.get(0).members().stream()
-                .anyMatch(m -> m.id().equals(victimId) && m.state() == MemberState.DEAD));
-        CompletableFuture<Void> send = three.get(0).sendTo(victimId, ClusterMessage.reliable("x", new byte[1]));
+                .anyMatch(m -> m.id().equals(victimId) && m.state() == MembershipState.DEAD));
+        CompletableFuture<SendResult> send = three.get(0).sendTo(victimId, ClusterMessage.reliable("x", new byte[1]));
         assertThat(send).failsWithin(Duration.ofSeconds(10));
     }
 

@@ -22,12 +22,15 @@ final class Counters {
     final LongAdder writeStallCloses = new LongAdder();
     final LongAdder connectionsEstablished = new LongAdder();
     final LongAdder connectionsClosed = new LongAdder();
+    final LongAdder sendTimeouts = new LongAdder();
+    final LongAdder drainDropped = new LongAdder();
 
     MessengerStats snapshot() {
         return new MessengerStats(sent.sum(), delivered.sum(), acknowledged.sum(), retransmitted.sum(),
                 duplicatesDropped.sum(), staleDropped.sum(), unknownEvents.sum(), handlerFailures.sum(),
                 bestEffortViaChannel.sum(), bestEffortDropped.sum(), queueFullRejections.sum(),
                 protocolErrors.sum(), oversizeFrames.sum(), handshakeRejections.sum(), idleCloses.sum(),
-                writeStallCloses.sum(), connectionsEstablished.sum(), connectionsClosed.sum());
+                writeStallCloses.sum(), connectionsEstablished.sum(), connectionsClosed.sum(),
+                sendTimeouts.sum(), drainDropped.sum());
     }
 }

@@ -31,6 +31,12 @@ import java.util.Objects;
  * @param writeBufferHighWater    Netty write-buffer high-water mark, bytes
  * @param reconnectBackoffMin     first reconnect delay; doubles per failure
  * @param reconnectBackoffMax     reconnect delay cap
+ * @param sendTimeout             deadline of every reliable send, request and gather: no future
+ *                                returned by the messenger stays pending longer, whatever peers do
+ *                                (a request's own timeout is capped at it)
+ * @param drainTimeout            how long {@link Messenger#close()} waits for handlers that have
+ *                                messages to finish and for their acknowledgements (and this node's
+ *                                own unacknowledged messages) to go out before it closes connections
  * @param serverSslContext        TLS for accepted connections, or null for plain TCP (seam, see docs)
  * @param clientSslContext        TLS for dialed connections, or null for plain TCP
  */
@@ -54,6 +60,8 @@ public record MessengerConfig(
         int writeBufferHighWater,
         Duration reconnectBackoffMin,
         Duration reconnectBackoffMax,
+        Duration sendTimeout,
+        Duration drainTimeout,
         SslContext serverSslContext,
         SslContext clientSslContext) {
 
@@ -80,11 +88,15 @@ public record MessengerConfig(
         requireAtLeast("writeBufferLowWater", writeBufferLowWater, 1);
         requireAtLeast("writeBufferHighWater", writeBufferHighWater, writeBufferLowWater);
         for (Duration d : new Duration[] {connectTimeout, handshakeTimeout, idleTimeout, writeStallTimeout,
-                reconnectBackoffMin, reconnectBackoffMax}) {
+                reconnectBackoffMin, reconnectBackoffMax, sendTimeout}) {
             Objects.requireNonNull(d, "durations must not be null");
             if (d.isNegative() || d.isZero()) {
                 throw new IllegalArgumentException("durations must be positive: " + d);
             }
+        }
+        Objects.requireNonNull(drainTimeout, "drainTimeout");
+        if (drainTimeout.isNegative()) {
+            throw new IllegalArgumentException("drainTimeout must not be negative: " + drainTimeout);
         }
         if (reconnectBackoffMax.compareTo(reconnectBackoffMin) < 0) {
             throw new IllegalArgumentException("reconnectBackoffMax < reconnectBackoffMin");
@@ -128,6 +140,8 @@ public record MessengerConfig(
         private int writeBufferHighWater = 1024 * 1024;
         private Duration reconnectBackoffMin = Duration.ofMillis(50);
         private Duration reconnectBackoffMax = Duration.ofSeconds(2);
+        private Duration sendTimeout = Duration.ofSeconds(30);
+        private Duration drainTimeout = Duration.ofSeconds(5);
         private SslContext serverSslContext;
         private SslContext clientSslContext;
 
@@ -156,6 +170,8 @@ public record MessengerConfig(
             writeBufferHighWater = c.writeBufferHighWater;
             reconnectBackoffMin = c.reconnectBackoffMin;
             reconnectBackoffMax = c.reconnectBackoffMax;
+            sendTimeout = c.sendTimeout;
+            drainTimeout = c.drainTimeout;
             serverSslContext = c.serverSslContext;
             clientSslContext = c.clientSslContext;
         }
@@ -185,6 +201,8 @@ public record MessengerConfig(
             reconnectBackoffMax = max;
             return this;
         }
+        public Builder sendTimeout(Duration v) { sendTimeout = v; return this; }
+        public Builder drainTimeout(Duration v) { drainTimeout = v; return this; }
         /** TLS seam: both contexts, or neither. */
         public Builder tls(SslContext server, SslContext client) {
             serverSslContext = server;
@@ -197,7 +215,7 @@ public record MessengerConfig(
                     compressionThreshold, maxPendingPerPeer, maxPendingBytesPerPeer, inboundHighWater,
                     handlerThreads, ioThreads, connectTimeout, handshakeTimeout, idleTimeout, writeStallTimeout,
                     writeBufferLowWater, writeBufferHighWater, reconnectBackoffMin, reconnectBackoffMax,
-                    serverSslContext, clientSslContext);
+                    sendTimeout, drainTimeout, serverSslContext, clientSslContext);
         }
     }
 }

@@ -22,6 +22,9 @@ package io.hacluster.messaging;
  * @param writeStallCloses    connections closed because the peer stopped reading
  * @param connectionsEstablished handshakes completed
  * @param connectionsClosed   established or half-open connections closed, for any reason
+ * @param sendTimeouts        sends whose wait for acknowledgements ended at the send timeout
+ * @param drainDropped        frames that arrived while this node was closing and were neither
+ *                            handled nor acknowledged (their senders see them fail)
  */
 public record MessengerStats(
         long sent,
@@ -41,5 +44,7 @@ public record MessengerStats(
         long idleCloses,
         long writeStallCloses,
         long connectionsEstablished,
-        long connectionsClosed) {
+        long connectionsClosed,
+        long sendTimeouts,
+        long drainDropped) {
 }

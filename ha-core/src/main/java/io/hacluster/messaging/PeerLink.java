@@ -124,6 +124,40 @@ final class PeerLink {
         return all;
     }
 
+    /**
+     * Expires the sends waiting on frames of this peer whose deadline passed, oldest first;
+     * adds the groups that this settled to {@code settled}. Frames are in send order, so the scan
+     * stops at the first one not yet due.
+     */
+    void expireOverdue(long nowNanos, java.time.Duration timeout, List<AckGroup> settled) {
+        if (!expireIn(inflight, nowNanos, timeout, settled)) {
+            return;
+        }
+        expireIn(queued, nowNanos, timeout, settled);
+    }
+
+    private static boolean expireIn(ArrayDeque<Outgoing> frames, long nowNanos, java.time.Duration timeout,
+                                    List<AckGroup> settled) {
+        for (Outgoing o : frames) {
+            AckGroup g = o.ackGroup;
+            if (g == null || g.isSettled()) {
+                continue;
+            }
+            if (g.deadlineNanos - nowNanos > 0) {
+                return false;
+            }
+            if (g.expire(timeout)) {
+                settled.add(g);
+            }
+        }
+        return true;
+    }
+
+    /** Whether every reliable frame sent to this peer was acknowledged. */
+    boolean nothingUnacknowledged() {
+        return inflight.isEmpty() && queued.stream().noneMatch(Outgoing::reliable);
+    }
+
     void retire(long epoch) {
         retired[retiredNext] = epoch;
         retiredNext = (retiredNext + 1) % RETIRED_EPOCHS;

@@ -6,15 +6,22 @@ enum PeerState {
     ALIVE,
     /** Announced suspect: messages wait in the bounded queue; keep reconnecting. */
     SUSPECT,
-    /** Declared dead: sends fail; an inbound connection is still accepted (it proves liveness). */
+    /**
+     * Declared dead: sends fail and connections are refused until gossip reports the peer alive
+     * again (a refutation or a restart, both with a higher incarnation).
+     */
     DEAD,
-    /** Left gracefully: sends fail. */
+    /** Left gracefully: as {@link #DEAD}; forgotten when gossip forgets it. */
     LEFT,
     /** Known only from its inbound handshake, not yet from membership: send over that connection. */
     UNANNOUNCED;
 
     boolean acceptsSends() {
         return this == ALIVE || this == SUSPECT || this == UNANNOUNCED;
+    }
+
+    boolean isGone() {
+        return this == DEAD || this == LEFT;
     }
 
     boolean dialable() {

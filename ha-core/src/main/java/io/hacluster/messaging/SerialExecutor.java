@@ -43,6 +43,11 @@ final class SerialExecutor {
         return tasks.size();
     }
 
+    /** True when no task waits and none is running. */
+    synchronized boolean idle() {
+        return tasks.isEmpty() && !scheduled;
+    }
+
     private void submitDrain() {
         try {
             pool.execute(this::drain);

@@ -80,14 +80,14 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
             switch (type) {
                 case Wire.DATA -> {
                     DataFrame data = Wire.decodeData(frame, messenger.config().maxFrameSize());
-                    if (!messenger.onData(link, ctx.channel(), data)) {
+                    if (!messenger.receiver.onData(link, ctx.channel(), data)) {
                         messenger.counters().protocolErrors.increment();
                         close(ctx, "sequence gap");
                     }
                 }
                 case Wire.ACK -> {
                     long[] ack = Wire.decodeAck(frame);
-                    messenger.onAck(link, ack[0], ack[1]);
+                    messenger.sender.onAck(link, ack[0], ack[1]);
                 }
                 case Wire.PING -> { }
                 default -> throw new ProtocolException("unexpected frame type " + type);
@@ -129,7 +129,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
         if (dialedPeer == null) {
             ctx.write(Wire.hello(c.clusterName(), self), ctx.voidPromise()); // before any DATA
         }
-        PeerLink p = messenger.established(hello.nodeId(), ctx.channel(), dialedPeer != null);
+        PeerLink p = messenger.connections.established(hello.nodeId(), ctx.channel(), dialedPeer != null);
         if (p == null) {
             messenger.counters().handshakeRejections.increment();
             close(ctx, "handshake refused: peer " + hello.nodeId() + " not accepted now");
@@ -137,7 +137,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
         }
         link = p;
         ctx.flush();
-        messenger.startTraffic(p, ctx.channel());
+        messenger.connections.startTraffic(p, ctx.channel());
         if (handshakeTimeout != null) {
             handshakeTimeout.cancel(false);
         }
@@ -150,12 +150,12 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
                 case WRITER_IDLE -> {
                     if (link != null) {
                         ctx.writeAndFlush(Wire.ping(), ctx.voidPromise());
-                        messenger.scheduleFlush(link, ctx.channel()); // safety net: nothing stays queued on an idle link
+                        messenger.sender.scheduleFlush(link, ctx.channel()); // safety net: nothing stays queued on an idle link
                     }
                 }
                 case READER_IDLE -> {
                     // while reading is paused for back-pressure, silence is our own doing
-                    if (link == null || !messenger.isReadPaused(link)) {
+                    if (link == null || !messenger.receiver.isReadPaused(link)) {
                         messenger.counters().idleCloses.increment();
                         close(ctx, "nothing received within " + messenger.config().idleTimeout());
                     }
@@ -172,7 +172,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
         Channel ch = ctx.channel();
         if (ch.isWritable()) {
             if (link != null) {
-                messenger.scheduleFlush(link, ch);
+                messenger.sender.scheduleFlush(link, ch);
             }
         } else {
             long generation = ++unwritableGeneration;
@@ -194,9 +194,9 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
         }
         messenger.counters().connectionsClosed.increment();
         if (link != null) {
-            messenger.connectionLost(link, ctx.channel());
+            messenger.connections.connectionLost(link, ctx.channel());
         } else if (dialedPeer != null) {
-            messenger.dialFailed(dialedPeer);
+            messenger.connections.dialFailed(dialedPeer);
         }
     }
 

@@ -183,7 +183,7 @@ class HostileInputTest {
             byte[] payload = new byte[16 * 1024];
             int rejected = 0;
             for (int i = 0; i < MAX_PENDING * 3; i++) {
-                CompletableFuture<Void> f = b.sendTo("node-0", ClusterMessage.reliable("flood", payload));
+                CompletableFuture<SendResult> f = b.sendTo("node-0", ClusterMessage.reliable("flood", payload));
                 if (f.isCompletedExceptionally()) {
                     rejected++;
                 }

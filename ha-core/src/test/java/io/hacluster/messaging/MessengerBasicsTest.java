@@ -39,7 +39,7 @@ class MessengerBasicsTest {
                             + ":" + Thread.currentThread().getName());
                 });
             }
-            CompletableFuture<Void> f = nodes.get(0).send(
+            CompletableFuture<SendResult> f = nodes.get(0).send(
                     ClusterMessage.reliable("inv", utf8("k1")).waitingForAll(true));
             // the acknowledgement follows the handler, so the future cannot complete before release
             await().during(Duration.ofMillis(300)).atMost(WAIT).until(() -> !f.isDone());
@@ -83,7 +83,7 @@ class MessengerBasicsTest {
     @Test
     void oversizeMessageFailsClearlyOnSend() {
         try (Nodes nodes = Nodes.start(2, b -> b.maxFrameSize(64 * 1024).maxPendingBytesPerPeer(1 << 20))) {
-            CompletableFuture<Void> f = nodes.get(0).sendTo("node-b", ClusterMessage.reliable("big", new byte[100_000]));
+            CompletableFuture<SendResult> f = nodes.get(0).sendTo("node-b", ClusterMessage.reliable("big", new byte[100_000]));
             assertThatThrownBy(() -> f.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(FrameTooLargeException.class)
                     .hasMessageContaining("MaxFrameSize");
         }
@@ -161,7 +161,7 @@ class MessengerBasicsTest {
             await().atMost(WAIT).until(() -> a.connectedPeers().contains("node-b"));
             a.faults().cut("node-b");
             a.peerSuspect("node-b");
-            CompletableFuture<Void> f = a.sendTo("node-b", ClusterMessage.reliable("e", utf8("1")).waitingForAll(true));
+            CompletableFuture<SendResult> f = a.sendTo("node-b", ClusterMessage.reliable("e", utf8("1")).waitingForAll(true));
             a.sendTo("node-b", ClusterMessage.reliable("e", utf8("2")));
             assertThat(f).isNotDone();
             a.faults().restore("node-b");
@@ -266,7 +266,7 @@ class MessengerBasicsTest {
         Nodes nodes = Nodes.start(2, b -> b);
         Messenger a = nodes.get(0);
         a.faults().cut("node-b");
-        CompletableFuture<Void> f = a.sendTo("node-b", ClusterMessage.reliable("e", null).waitingForAll(true));
+        CompletableFuture<SendResult> f = a.sendTo("node-b", ClusterMessage.reliable("e", null).waitingForAll(true));
         nodes.close();
         assertThatThrownBy(() -> f.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                 .hasCauseInstanceOf(MessengerClosedException.class);
@@ -285,7 +285,7 @@ class MessengerBasicsTest {
             b.registerHandler("echo", in -> in.reply(in.data()));
             // node-b heard of node-a first; node-a (the dialer) has not heard of node-b yet
             b.peerAlive("node-a", a.localAddress());
-            CompletableFuture<Void> queued = b.sendTo("node-a", ClusterMessage.reliable("e", null).waitingForAll(true));
+            CompletableFuture<SendResult> queued = b.sendTo("node-a", ClusterMessage.reliable("e", null).waitingForAll(true));
             await().during(Duration.ofMillis(300)).atMost(WAIT).until(() -> !queued.isDone());
             assertThat(b.pendingCount("node-a")).isEqualTo(1);
             // node-a learns of node-b and dials; node-b's queued message is delivered
@@ -307,12 +307,15 @@ class MessengerBasicsTest {
     }
 
     @Test
-    void leftPeerIsForgotten() throws Exception {
+    void leftPeerStaysGoneUntilGossipForgetsIt() throws Exception {
         try (Nodes nodes = Nodes.start(2, b -> b)) {
             Messenger a = nodes.get(0);
             await().atMost(WAIT).until(() -> a.connectedPeers().contains("node-b"));
             a.peerLeft("node-b");
             await().atMost(WAIT).until(() -> a.connectedPeers().isEmpty());
+            assertThatThrownBy(() -> a.sendTo("node-b", ClusterMessage.reliable("e", null)).get(5, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(PeerUnavailableException.class).hasMessageContaining("has left");
+            a.peerForgotten("node-b");
             assertThatThrownBy(() -> a.sendTo("node-b", ClusterMessage.reliable("e", null)).get(5, TimeUnit.SECONDS))
                     .hasCauseInstanceOf(PeerUnavailableException.class).hasMessageContaining("unknown");
             Map<String, NodeReply> r = a.gather("stats", null, Duration.ofSeconds(1), false).get(WAIT.toSeconds(), TimeUnit.SECONDS);
@@ -329,7 +332,7 @@ class MessengerBasicsTest {
             a.faults().cut("node-c");
             await().atMost(WAIT).until(() -> !a.connectedPeers().contains("node-c"));
             a.sendTo("node-c", ClusterMessage.reliable("e", null)); // takes node-c's only slot
-            CompletableFuture<Void> f = a.send(ClusterMessage.reliable("e", null).waitingForAll(true));
+            CompletableFuture<SendResult> f = a.send(ClusterMessage.reliable("e", null).waitingForAll(true));
             assertThatThrownBy(() -> f.get(WAIT.toSeconds(), TimeUnit.SECONDS))
                     .hasCauseInstanceOf(MessagingException.class)
                     .hasMessageContaining("failed for [node-c] of 2 targets")

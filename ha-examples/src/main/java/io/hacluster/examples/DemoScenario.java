@@ -15,7 +15,8 @@ import io.hacluster.db.Dsn;
 import io.hacluster.db.ServerState;
 import io.hacluster.db.ServerStatus;
 import io.hacluster.db.ServerTier;
-import io.hacluster.gossip.MemberState;
+import io.hacluster.MembershipState;
+import io.hacluster.messaging.SendResult;
 import io.hacluster.messaging.NodeReply;
 import io.hacluster.testkit.PostgresServer;
 import io.hacluster.testkit.PostgresTopology;
@@ -135,7 +136,7 @@ public final class DemoScenario {
                         node.healthAddress().map(a -> "  health " + hostPort(a)).orElse(""));
             }
             awaitTrue("every node sees 3 alive members", () -> nodes.stream().allMatch(n ->
-                    n.members().stream().filter(m -> m.state() == MemberState.ALIVE).count() == NODES));
+                    n.members().stream().filter(m -> m.state() == MembershipState.ALIVE).count() == NODES));
             awaitTrue("every node reports 3 GREEN nodes", () -> nodes.stream().allMatch(n -> {
                 List<ClusterInfo> infos = n.clusterInfos();
                 return infos.size() == NODES && infos.stream().allMatch(c -> c.status() == NodeStatus.GREEN);
@@ -154,7 +155,7 @@ public final class DemoScenario {
                 say("  %s version %s schema %s host %s  %s", label(nodeIds, c.id()), c.version(),
                         c.schemaVersion(), c.hostname(), c.status());
             }
-            int memberCount = (int) members.stream().filter(m -> m.state() == MemberState.ALIVE).count();
+            int memberCount = (int) members.stream().filter(m -> m.state() == MembershipState.ALIVE).count();
             int greenCount = (int) infos.stream().filter(c -> c.status() == NodeStatus.GREEN).count();
 
             step("3/8", "reliable broadcast of a cache invalidation (inv_channel)");
@@ -172,8 +173,13 @@ public final class DemoScenario {
                         in.reply(ByteBuffer.allocate(4).putInt(simulatedConnections).array()));
             }
             String channelId = "town-square";
-            node1.send(ClusterMessage.reliable("inv_channel", channelId.getBytes(UTF_8)).waitingForAll(true))
-                    .get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            SendResult invalidation = node1.send(ClusterMessage.reliable("inv_channel", channelId.getBytes(UTF_8))
+                    .waitingForAll(true)).get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            if (!invalidation.allAcknowledged() || invalidation.targets().size() != NODES - 1) {
+                throw new IllegalStateException("the invalidation was not acknowledged by every peer: " + invalidation);
+            }
+            say("node1's broadcast was acknowledged by %s", invalidation.acknowledged().stream()
+                    .map(i -> label(nodeIds, i)).sorted().toList());
             awaitTrue("both peers run the inv_channel handler", () -> invalidated.size() == NODES - 1);
             for (Map.Entry<String, String> e : invalidated.entrySet()) {
                 say("%s dropped channel '%s' from its cache (sent by node1, acked)", label(nodeIds, e.getKey()),
@@ -284,7 +290,7 @@ public final class DemoScenario {
             BooleanSupplier survivorsSeeItGone = () -> nodes.subList(0, 2).stream().allMatch(n ->
                     n.clusterInfos().stream().noneMatch(c -> c.id().equals(victimId))
                             && n.members().stream().noneMatch(m -> m.id().equals(victimId)
-                            && m.state() == MemberState.ALIVE));
+                            && m.state() == MembershipState.ALIVE));
             awaitTrue("node1 and node2 stop listing node3", survivorsSeeItGone);
             boolean nodeLossObserved = survivorsSeeItGone.getAsBoolean();
             say("node3 closed; after %d ms node1 and node2 no longer list it", (System.nanoTime() - t0) / 1_000_000);

@@ -1,0 +1,149 @@
+package io.hacluster.messaging;
+
+import io.netty.channel.Channel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Connection handling of the messenger: which handshakes are accepted, what a new or lost
+ * connection does to a peer's queues, and the fault injection that cuts links. A peer that gossip
+ * declared dead or that left stays refused until gossip reports it alive again, so a departed
+ * node's late redial cannot bring it back as a send target.
+ */
+final class Connections {
+
+    private static final Logger log = LoggerFactory.getLogger(Connections.class);
+    private static final int MAX_UNANNOUNCED_PEERS = 1024;
+
+    private final Messenger m;
+    private final StreamFaults faults = new Faults();
+
+    Connections(Messenger messenger) {
+        this.m = messenger;
+    }
+
+    StreamFaults faults() {
+        return faults;
+    }
+
+    /** A handshake completed on {@code ch} for peer {@code nodeId}; returns the link, or null if refused. */
+    PeerLink established(String nodeId, Channel ch, boolean dialed) {
+        PeerLink p = m.peers.get(nodeId);
+        if (p == null && !dialed) {
+            if (m.isDraining()) {
+                return null;
+            }
+            long unannounced = m.peers.values().stream().filter(l -> l.state == PeerState.UNANNOUNCED).count();
+            if (unannounced >= MAX_UNANNOUNCED_PEERS) {
+                log.warn("refused connection from {}: {} unannounced peers already", nodeId, unannounced);
+                return null;
+            }
+            // gossip has not told us of it yet; its messages are accepted, none are sent to it
+            p = m.peers.computeIfAbsent(nodeId, id -> m.newLink(id, PeerState.UNANNOUNCED));
+        }
+        if (p == null) {
+            return null;
+        }
+        Channel old;
+        synchronized (p) {
+            if (m.isClosed() || m.isCut(nodeId) || p.state.isGone()) {
+                return null;
+            }
+            old = p.channel;
+            if (old != null) {
+                p.requeueInflight();
+            }
+            p.channel = ch;
+            p.dialing = false;
+            p.failedDials = 0;
+            p.flushScheduled = false;
+            p.ackScheduled = false;
+            p.readPaused = false;
+        }
+        m.counters.connectionsEstablished.increment();
+        if (old != null) {
+            log.debug("connection to {} replaced by a newer one", nodeId);
+            old.close();
+        }
+        log.debug("node {} connected to {} ({})", m.self, nodeId, dialed ? "dialed" : "accepted");
+        return p;
+    }
+
+    /**
+     * Starts traffic on a connection that {@link #established} accepted: (re)transmits the queue
+     * and acknowledges what was delivered. Called by the stream handler once it knows its link, so
+     * a writability change during this first flush is not lost.
+     */
+    void startTraffic(PeerLink p, Channel ch) {
+        m.sender.flush(p, ch);
+        m.receiver.scheduleAck(p);
+    }
+
+    /** An established connection closed. */
+    void connectionLost(PeerLink p, Channel ch) {
+        synchronized (p) {
+            if (p.channel != ch) {
+                return;
+            }
+            p.channel = null;
+            p.requeueInflight();
+            p.flushScheduled = false;
+            p.ackScheduled = false;
+            p.readPaused = false;
+        }
+        log.debug("node {} lost connection to {}", m.self, p.nodeId);
+        m.dialer.scheduleRedial(p);
+    }
+
+    /** A dial failed before the handshake completed. */
+    void dialFailed(String nodeId) {
+        PeerLink p = m.peers.get(nodeId);
+        if (p != null) {
+            m.dialer.failed(p);
+        }
+    }
+
+    /** {@link StreamFaults} over the messenger's links. */
+    private final class Faults implements StreamFaults {
+
+        @Override
+        public void cut(String nodeId) {
+            m.cutPeers.add(nodeId);
+            PeerLink p = m.peers.get(nodeId);
+            if (p == null) {
+                return;
+            }
+            Channel ch;
+            synchronized (p) {
+                ch = p.channel;
+                if (p.reconnect != null) {
+                    p.reconnect.cancel(false);
+                    p.reconnect = null;
+                }
+            }
+            if (ch != null) {
+                StreamHandler.reset(ch);
+            }
+            log.info("fault injection: node {} cut its connection to {}", m.self, nodeId);
+        }
+
+        @Override
+        public void restore(String nodeId) {
+            m.cutPeers.remove(nodeId);
+            PeerLink p = m.peers.get(nodeId);
+            if (p == null) {
+                return;
+            }
+            synchronized (p) {
+                p.failedDials = 0;
+            }
+            log.info("fault injection: node {} restored its connection to {}", m.self, nodeId);
+            m.dialer.dial(p);
+        }
+
+        @Override
+        public boolean isCut(String nodeId) {
+            return m.cutPeers.contains(nodeId);
+        }
+    }
+}

@@ -1,0 +1,329 @@
+package io.hacluster.messaging;
+
+import io.hacluster.ClusterMessage;
+import io.hacluster.MessageHandler;
+import io.hacluster.SendType;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The receive side of the messenger: sequences inbound reliable frames (duplicates dropped,
+ * gaps reset the connection), hands them to per-sender FIFO handler queues, acknowledges
+ * cumulatively after the handler ran, and pushes back on senders whose handlers fall behind.
+ * While the messenger drains for close, new frames are neither handled nor acknowledged.
+ */
+final class Receiver {
+
+    private static final Logger log = LoggerFactory.getLogger(Receiver.class);
+    /** Deliveries after which an ACK goes out even if more messages of the sender are waiting. */
+    private static final int ACK_EVERY = 64;
+
+    private final Messenger m;
+
+    Receiver(Messenger messenger) {
+        this.m = messenger;
+    }
+
+    /**
+     * A DATA frame arrived on {@code ch} from {@code p}. Returns false if the frame breaks the
+     * sequence (the caller closes the connection so the sender retransmits from its last ack).
+     */
+    boolean onData(PeerLink p, Channel ch, DataFrame frame) {
+        if (m.isDraining()) {
+            // closing: handle nothing new, so everything acknowledged was handled and everything
+            // not acknowledged fails at its sender (when this node's leave arrives) instead of
+            // running here and again after a restart
+            m.counters.drainDropped.increment();
+            return true;
+        }
+        InboundStream in = null;
+        if (frame.reliable()) {
+            boolean duplicate = false;
+            synchronized (p) {
+                in = p.inbound;
+                if (in == null || in.epoch != frame.epoch()) {
+                    if (p.isRetired(frame.epoch())) {
+                        m.counters.staleDropped.increment();
+                        return true;
+                    }
+                    if (in != null) {
+                        p.retire(in.epoch);
+                    }
+                    // a sender that survived our restart resumes above what our predecessor acknowledged
+                    in = new InboundStream(frame.epoch(), frame.seq() - 1);
+                    p.inbound = in;
+                }
+                if (frame.seq() <= in.received) {
+                    duplicate = true;
+                } else if (frame.seq() > in.received + 1) {
+                    log.warn("sequence gap from {}: expected {}, got {}; resetting connection", p.nodeId,
+                            in.received + 1, frame.seq());
+                    return false;
+                } else {
+                    in.received = frame.seq();
+                }
+            }
+            if (duplicate) {
+                m.counters.duplicatesDropped.increment();
+                scheduleAck(p);
+                return true;
+            }
+        }
+        InboundStream stream = in;
+        synchronized (p) {
+            p.inboundBytes += frame.body().data().length;
+        }
+        int waiting = p.serial.execute(() -> deliver(p, frame, stream));
+        MessengerConfig c = m.config;
+        if (waiting < c.inboundHighWater() && !overBytes(p)) {
+            return true;
+        }
+        synchronized (p) {
+            // too much waiting for this sender's handlers: stop reading, TCP pushes back on the sender.
+            // Re-read the queue size under the lock: afterDelivery resumes under the same lock, so a
+            // queue that drained meanwhile is seen here and never leaves reading paused for good.
+            if ((p.serial.size() >= c.inboundHighWater() || p.inboundBytes > c.maxPendingBytesPerPeer())
+                    && p.channel == ch && !p.readPaused) {
+                p.readPaused = true;
+                ch.config().setAutoRead(false);
+            }
+        }
+        return true;
+    }
+
+    private boolean overBytes(PeerLink p) {
+        synchronized (p) {
+            return p.inboundBytes > m.config.maxPendingBytesPerPeer();
+        }
+    }
+
+    boolean isReadPaused(PeerLink p) {
+        synchronized (p) {
+            return p.readPaused;
+        }
+    }
+
+    /**
+     * Decodes one packet that arrived on the best-effort channel and hands it to its handler.
+     * Malformed packets and packets from unknown or departed senders are dropped and counted.
+     */
+    void onBestEffortPacket(byte[] packet) {
+        Wire.Packet decoded;
+        try {
+            decoded = Wire.decodePacket(packet, m.config.maxFrameSize());
+        } catch (ProtocolException | RuntimeException e) {
+            m.counters.bestEffortDropped.increment();
+            log.debug("dropped malformed best-effort packet of {} bytes: {}", packet.length, e.getMessage());
+            return;
+        }
+        PeerLink p = m.peers.get(decoded.senderId());
+        if (p == null || m.isDraining()) {
+            m.counters.bestEffortDropped.increment();
+            log.debug("dropped best-effort packet from unknown node {}", LogText.escape(decoded.senderId()));
+            return;
+        }
+        int size = decoded.body().data().length;
+        synchronized (p) {
+            if (!p.state.acceptsSends() || p.serial.size() >= m.config.inboundHighWater()
+                    || p.inboundBytes + size > m.config.maxPendingBytesPerPeer()) {
+                m.counters.bestEffortDropped.increment();
+                log.debug("dropped best-effort packet from {}: departed, or its handler queue is full", p.nodeId);
+                return;
+            }
+            p.inboundBytes += size;
+        }
+        DataFrame frame = new DataFrame(false, MessageKind.MESSAGE, 0, 0, 0, decoded.body());
+        p.serial.execute(() -> deliver(p, frame, null));
+    }
+
+    void scheduleAck(PeerLink p) {
+        Channel ch;
+        synchronized (p) {
+            if (p.ackScheduled || p.channel == null || p.inbound == null) {
+                return;
+            }
+            p.ackScheduled = true;
+            ch = p.channel;
+        }
+        ch.eventLoop().execute(() -> writeAck(p, ch));
+    }
+
+    /** Writes the cumulative ACK of {@code p}'s current inbound stream. Runs on the channel's event loop. */
+    private void writeAck(PeerLink p, Channel ch) {
+        long epoch;
+        long seq;
+        synchronized (p) {
+            p.ackScheduled = false;
+            if (p.channel != ch || p.inbound == null) {
+                return;
+            }
+            epoch = p.inbound.epoch;
+            seq = p.inbound.delivered;
+        }
+        ch.writeAndFlush(Wire.ack(epoch, seq), ch.voidPromise());
+    }
+
+    /**
+     * Writes the final cumulative ACK to {@code p} (closing: every handler that ran is
+     * acknowledged before the connection goes); null when there is nothing to acknowledge.
+     */
+    ChannelFuture writeFinalAck(PeerLink p) {
+        Channel ch;
+        long epoch;
+        long seq;
+        synchronized (p) {
+            if (p.channel == null || p.inbound == null || p.inbound.delivered == 0) {
+                return null;
+            }
+            ch = p.channel;
+            epoch = p.inbound.epoch;
+            seq = p.inbound.delivered;
+            p.unackedDeliveries = 0;
+        }
+        return ch.writeAndFlush(Wire.ack(epoch, seq));
+    }
+
+    // ------------------------------------------------------------------ delivery (handler threads)
+
+    private void deliver(PeerLink p, DataFrame frame, InboundStream stream) {
+        try {
+            MessageBody b = frame.body();
+            switch (frame.kind()) {
+                case REPLY -> completeRequest(p.nodeId, frame.requestId(), b.data(), null);
+                case ERROR_REPLY -> completeRequest(p.nodeId, frame.requestId(), null,
+                        new RemoteHandlerException(new String(b.data(), StandardCharsets.UTF_8)));
+                case MESSAGE, REQUEST -> {
+                    ClusterMessage msg = new ClusterMessage(b.event(),
+                            frame.reliable() ? SendType.RELIABLE : SendType.BEST_EFFORT, false, b.data(), b.props());
+                    Delivery d = new Delivery(p.nodeId, msg, frame.kind() == MessageKind.REQUEST
+                            ? bytes -> reply(p, frame.requestId(), b.event(), MessageKind.REPLY, bytes)
+                            : null);
+                    runHandler(d, err -> reply(p, frame.requestId(), b.event(), MessageKind.ERROR_REPLY,
+                            err.getBytes(StandardCharsets.UTF_8)));
+                }
+            }
+        } finally {
+            afterDelivery(p, frame, stream);
+        }
+    }
+
+    /**
+     * Records a delivery and, under one lock acquisition, decides whether an ACK must be scheduled
+     * and whether reading from the sender may resume.
+     */
+    private void afterDelivery(PeerLink p, DataFrame frame, InboundStream stream) {
+        Channel ackOn = null;
+        Channel resume = null;
+        MessengerConfig c = m.config;
+        synchronized (p) {
+            p.inboundBytes -= frame.body().data().length;
+            if (stream != null) {
+                if (stream.delivered < frame.seq()) {
+                    stream.delivered = frame.seq();
+                }
+                p.unackedDeliveries++;
+            }
+            // one cumulative ACK per burst: while more of this sender's messages wait, the last of
+            // them acknowledges (or every ACK_EVERY, to keep the sender's queue moving)
+            if (p.unackedDeliveries > 0 && (p.serial.size() == 0 || p.unackedDeliveries >= ACK_EVERY)
+                    && !p.ackScheduled && p.channel != null && p.inbound != null) {
+                p.ackScheduled = true;
+                p.unackedDeliveries = 0;
+                ackOn = p.channel;
+            }
+            if (p.readPaused && p.serial.size() <= c.inboundHighWater() / 2
+                    && p.inboundBytes <= c.maxPendingBytesPerPeer() / 2) {
+                p.readPaused = false;
+                resume = p.channel;
+            }
+        }
+        if (ackOn != null) {
+            Channel ch = ackOn;
+            ch.eventLoop().execute(() -> writeAck(p, ch));
+        }
+        if (resume != null) {
+            resume.config().setAutoRead(true);
+        }
+    }
+
+    /** Runs the handler for {@code d}; {@code errorReply} answers a request that cannot be handled. */
+    private void runHandler(Delivery d, Consumer<String> errorReply) {
+        MessageHandler h = m.handlers.get(d.event());
+        m.counters.delivered.increment();
+        if (h == null) {
+            m.counters.unknownEvents.increment();
+            log.debug("no handler for event '{}' from {}", LogText.escape(d.event()), d.senderId());
+            if (d.claimForError()) {
+                errorReply.accept("no handler for event '" + d.event() + "' on node " + m.self);
+            }
+            return;
+        }
+        try {
+            h.handle(d);
+        } catch (Throwable t) {
+            m.counters.handlerFailures.increment();
+            log.warn("handler for event '{}' from {} failed", LogText.escape(d.event()), d.senderId(), t);
+            if (d.claimForError()) {
+                errorReply.accept("handler for '" + d.event() + "' on node " + m.self + " failed: " + t);
+            }
+        }
+    }
+
+    private void reply(PeerLink p, long requestId, String event, MessageKind kind, byte[] data) {
+        try {
+            EncodedBody body = m.sender.encode(event, Map.of(), data);
+            Throwable failure = m.sender.enqueue(p, body, true, kind, requestId, null);
+            if (failure != null) {
+                log.debug("reply to {} for '{}' not sent: {}", p.nodeId, LogText.escape(event), failure.getMessage());
+            }
+        } catch (FrameTooLargeException e) {
+            if (kind == MessageKind.REPLY) {
+                reply(p, requestId, event, MessageKind.ERROR_REPLY, e.getMessage().getBytes(StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    private void completeRequest(String from, long requestId, byte[] data, Throwable error) {
+        if (!m.requests.complete(from, requestId, data, error)) {
+            log.debug("late or unexpected reply {} from {}", requestId, from);
+        }
+    }
+
+    /** Runs this node's own handler for a message sent to its own id. */
+    CompletableFuture<SendResult> deliverLocally(ClusterMessage msg) {
+        if (m.selfSerial.size() >= m.config.inboundHighWater()) {
+            m.counters.queueFullRejections.increment();
+            return CompletableFuture.failedFuture(new QueueFullException("local handler queue of " + m.self + " is full"));
+        }
+        CompletableFuture<SendResult> done = new CompletableFuture<>();
+        m.counters.sent.increment();
+        java.util.List<String> targets = java.util.List.of(m.self);
+        boolean waits = msg.sendType() == SendType.RELIABLE && msg.waitForAllToSend();
+        m.selfSerial.execute(() -> {
+            runHandler(new Delivery(m.self, msg, null), err -> { });
+            if (waits) {
+                m.callbacks.execute(() -> done.complete(new SendResult(targets, java.util.Set.of(m.self),
+                        java.util.Set.of(), Map.of())));
+            }
+        });
+        return waits ? done : CompletableFuture.completedFuture(new SendResult(targets, java.util.Set.of(),
+                java.util.Set.of(m.self), Map.of()));
+    }
+
+    /** Runs this node's own handler for a request to its own id. */
+    void requestLocally(ClusterMessage msg, Consumer<byte[]> onReply, Consumer<Throwable> onError) {
+        if (m.selfSerial.size() >= m.config.inboundHighWater()) {
+            m.counters.queueFullRejections.increment();
+            onError.accept(new QueueFullException("local handler queue of " + m.self + " is full"));
+            return;
+        }
+        m.selfSerial.execute(() -> runHandler(new Delivery(m.self, msg, onReply),
+                err -> onError.accept(new RemoteHandlerException(err))));
+    }
+}
