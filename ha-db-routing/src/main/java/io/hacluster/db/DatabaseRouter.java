@@ -9,8 +9,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -27,7 +25,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #replica()}: round-robin over healthy replicas; the master when none is (or when
  *       {@linkplain #lockToMaster(boolean) locked to master}).</li>
  *   <li>{@link #searchReplica()}: search replicas, else {@link #replica()}.</li>
- *   <li>{@link #read(SqlFunction)}: a read that survives one replica failing mid-flight.</li>
+ *   <li>{@link #read(SqlFunction)} / {@link #searchRead(SqlFunction)}: a read that survives one
+ *       replica failing mid-flight.</li>
  *   <li>{@link #consistencyToken()} / {@link #replica(ConsistencyToken)}: read-your-writes.</li>
  *   <li>{@link #reload(RouterSettings)}: swap pools (e.g. after a manual failover) without
  *       dropping borrowed connections; {@link #recycleConnections()}.</li>
@@ -42,20 +41,10 @@ public final class DatabaseRouter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DatabaseRouter.class);
     private static final long ROLE_CHECK_MIN_GAP_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long DRAIN_POLL_MILLIS = 100;
-    private static final int REPLICAS = 0;
-    private static final int SEARCH = 1;
 
     private final RouterCounters counters = new RouterCounters();
     private final ScheduledExecutorService scheduler;
-    /**
-     * Round-robin positions per thread: [0] replicas, [1] search replicas. Per thread rather than
-     * one shared AtomicInteger because every borrow would otherwise write the same cache line
-     * from every core; each thread still alternates evenly, so the load spreads evenly.
-     */
-    private final ThreadLocal<int[]> cursors = ThreadLocal.withInitial(() -> {
-        int start = ThreadLocalRandom.current().nextInt(1 << 16);
-        return new int[] {start, start};
-    });
+    private final RoundRobin roundRobin = new RoundRobin();
     private final ThreadLocal<Boolean> readOnlyScope = new ThreadLocal<>();
     private final List<Consumer<ServerStatus>> statusListeners = new CopyOnWriteArrayList<>();
     private final AtomicBoolean roleCheckPending = new AtomicBoolean();
@@ -67,19 +56,6 @@ public final class DatabaseRouter implements AutoCloseable {
     private volatile boolean lockedToMaster;
     private volatile boolean closed;
     private volatile long lastRoleCheckNanos = System.nanoTime() - ROLE_CHECK_MIN_GAP_NANOS;
-
-    /** One settings generation: its servers, their monitor and its schedule. */
-    private static final class Generation {
-        final Topology topology;
-        final ReplicaMonitor monitor;
-        volatile ScheduledFuture<?> ticks;
-        volatile boolean retired;
-
-        Generation(Topology topology) {
-            this.topology = topology;
-            this.monitor = new ReplicaMonitor(topology);
-        }
-    }
 
     private DatabaseRouter(RouterSettings settings) {
         String threadName = "ha-" + settings.name() + "-db-monitor";
@@ -93,9 +69,11 @@ public final class DatabaseRouter implements AutoCloseable {
 
     /**
      * Builds the pools, checks every server once and starts the monitor. An unreachable replica
-     * only starts out of rotation; the master must be reachable and not in recovery.
+     * only starts out of rotation; the master must be reachable and not in recovery. A first
+     * master check that times out is repeated within the connection timeout.
      *
-     * @throws SQLException naming the master's masked DSN if it is unreachable or a standby
+     * @throws SQLException naming the master's masked DSN if it is unreachable (SQLState 08001),
+     *     refuses the credentials (its class-28 SQLState, e.g. 28P01) or is a standby
      */
     public static DatabaseRouter start(RouterSettings settings) throws SQLException {
         DatabaseRouter router = new DatabaseRouter(settings);
@@ -123,45 +101,7 @@ public final class DatabaseRouter implements AutoCloseable {
                 }
             }
         };
-        List<Server> created = new ArrayList<>();
-        Topology topology;
-        try {
-            Server master = new Server(settings, ServerTier.MASTER, settings.master(), listener, counters,
-                    this::requestMasterRoleCheck);
-            created.add(master);
-            List<Server> replicas = new ArrayList<>();
-            for (Dsn dsn : settings.replicas()) {
-                Server s = new Server(settings, ServerTier.REPLICA, dsn, listener, counters, () -> { });
-                created.add(s);
-                replicas.add(s);
-            }
-            List<Server> search = new ArrayList<>();
-            for (Dsn dsn : settings.searchReplicas()) {
-                Server s = new Server(settings, ServerTier.SEARCH_REPLICA, dsn, listener, counters, () -> { });
-                created.add(s);
-                search.add(s);
-            }
-            topology = new Topology(settings, master, replicas, search);
-        } catch (RuntimeException e) {
-            created.forEach(Server::close);
-            throw e;
-        }
-        Generation generation = new Generation(topology);
-        SQLException masterFailure = generation.monitor.checkMaster();
-        if (masterFailure != null || topology.master.state() != ServerState.HEALTHY) {
-            topology.close();
-            String why = masterFailure != null ? "is unreachable: " + SqlStates.describe(masterFailure)
-                    : "is in recovery (a standby); refusing to send writes to it";
-            throw new SQLException("master " + settings.master().masked() + " " + why,
-                    masterFailure != null ? "08001" : SqlStates.WRONG_ROLE, masterFailure);
-        }
-        for (Server s : topology.replicas) {
-            generation.monitor.checkReplica(s);
-        }
-        for (Server s : topology.searchReplicas) {
-            generation.monitor.checkReplica(s);
-        }
-        topology.rebuildRotation();
+        Generation generation = Generation.start(settings, listener, counters, this::requestMasterRoleCheck);
         self[0] = generation;
         long interval = settings.monitorIntervalSeconds();
         generation.ticks = scheduler.scheduleWithFixedDelay(() -> tick(generation), interval, interval,
@@ -197,12 +137,19 @@ public final class DatabaseRouter implements AutoCloseable {
      *     it), or if no connection could be had within the connection timeout
      */
     public Connection master() throws SQLException {
-        Server master = topology().master;
-        if (master.state() == ServerState.WRONG_ROLE) {
-            throw new SQLException("master " + master.label()
-                    + " is in recovery (a standby); reload with the promoted server", SqlStates.WRONG_ROLE);
+        while (true) {
+            Server master = topology().master;
+            if (master.state() == ServerState.WRONG_ROLE) {
+                throw new SQLException("master " + master.label()
+                        + " is in recovery (a standby); reload with the promoted server", SqlStates.WRONG_ROLE);
+            }
+            try {
+                return master.borrow();
+            } catch (PoolRetiredException e) {
+                // A reload replaced the pool while this thread waited: wait on the new one instead.
+                log.debug("{}", e.getMessage());
+            }
         }
-        return master.borrow();
     }
 
     /** A connection to a healthy replica (round-robin), else to the master. */
@@ -215,7 +162,7 @@ public final class DatabaseRouter implements AutoCloseable {
         Server[] rotation = t.replicaRotation();
         int n = rotation.length;
         if (n > 0) {
-            Connection c = borrowInTurn(rotation, nextStart(REPLICAS, n), null);
+            Connection c = RoundRobin.borrowInTurn(rotation, roundRobin.nextStart(RoundRobin.REPLICAS, n));
             if (c != null) {
                 return c;
             }
@@ -233,9 +180,9 @@ public final class DatabaseRouter implements AutoCloseable {
             return master();
         }
         if (t.searchReplicas.length > 0) {
-            Borrowed b = fromRotation(t.searchRotation(), SEARCH, null);
+            RoundRobin.Borrowed b = roundRobin.fromRotation(t.searchRotation(), RoundRobin.SEARCH, null);
             if (b != null) {
-                return b.connection;
+                return b.connection();
             }
             counters.searchFallbacks.increment();
         }
@@ -258,46 +205,13 @@ public final class DatabaseRouter implements AutoCloseable {
         Server[] rotation = t.replicaRotation();
         int n = rotation.length;
         if (n > 0) {
-            int start = nextStart(REPLICAS, n);
-            Connection known = borrowInTurn(rotation, start, token);
-            if (known != null) {
-                return known;
-            }
-            Server probe = rotation[start];
-            if (probe.inRotation()) {
-                Connection c = tryBorrow(probe);
-                if (c != null) {
-                    boolean covered = false;
-                    try {
-                        long replay = replayPosition(c);
-                        probe.observedReplay(replay);
-                        covered = token.coveredBy(replay);
-                    } catch (SQLException e) {
-                        log.debug("replay position probe on {} failed: {}", probe, SqlStates.describe(e));
-                    } finally {
-                        if (!covered) {
-                            c.close();
-                        }
-                    }
-                    if (covered) {
-                        return c;
-                    }
-                }
+            Connection c = TokenReads.covering(rotation, roundRobin.nextStart(RoundRobin.REPLICAS, n), token);
+            if (c != null) {
+                return c;
             }
         }
         counters.tokenFallbacks.increment();
         return master();
-    }
-
-    private static long replayPosition(Connection c) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_last_wal_replay_lsn()::text")) {
-            rs.next();
-            String text = rs.getString(1);
-            if (text == null) {
-                throw new SQLException("server is not replaying WAL");
-            }
-            return Lsn.parse(text);
-        }
     }
 
     /**
@@ -340,140 +254,48 @@ public final class DatabaseRouter implements AutoCloseable {
     /** {@link #read(SqlFunction)} for a read that must see what {@code token} covers. */
     public <T> T read(ConsistencyToken token, SqlFunction<T> work) throws SQLException {
         Topology t = topology();
-        Server first = null;
-        SQLException failure;
-        Connection c;
+        RoundRobin.Borrowed first;
         if (token != null) {
-            c = replica(token);
-        } else if (lockedToMaster || t.replicas.length == 0) {
-            c = master();
-            first = t.master;
+            // A token read that fails goes to the master: it alone is sure to cover the token.
+            first = new RoundRobin.Borrowed(replica(token), null);
         } else {
-            Borrowed b = fromRotation(t.replicaRotation(), REPLICAS, null);
-            if (b == null) {
-                counters.replicaFallbacks.increment();
-                c = master();
-                first = t.master;
-            } else {
-                c = b.connection;
-                first = b.server;
-            }
+            first = fromReplicas(t);
         }
-        try (Connection conn = c) {
-            return work.apply(conn);
-        } catch (SQLException e) {
-            if (!SqlStates.isRetryableRead(e)) {
-                throw e;
-            }
-            failure = e;
-        }
-        counters.readRetries.increment();
-        if (token == null && first != t.master) {
-            Borrowed second = fromRotation(t.replicaRotation(), REPLICAS, first);
-            if (second != null) {
-                try (Connection conn = second.connection) {
-                    return work.apply(conn);
-                } catch (SQLException e) {
-                    if (!SqlStates.isRetryableRead(e)) {
-                        throw e;
-                    }
-                    e.addSuppressed(failure);
-                    failure = e;
-                }
-            }
-        }
-        try (Connection conn = master()) {
-            return work.apply(conn);
-        } catch (SQLException e) {
-            e.addSuppressed(failure);
-            throw e;
-        }
+        return RetryingRead.run(first, failed -> roundRobin.fromRotation(t.replicaRotation(), RoundRobin.REPLICAS,
+                failed), this::master, work, counters);
     }
 
     /**
-     * A connection from the first server of {@code rotation}, going round from {@code start},
-     * that is in rotation and lends one; with a token, only from servers the monitor last saw
-     * past it. Null if none. Allocation-free: it serves the {@link #replica()} hot path.
+     * {@link #read(SqlFunction)} for search: runs on a search replica (else as {@link #read}
+     * would); if the server fails, once more on another search replica or else on a replica, and
+     * then on the master.
      */
-    private static Connection borrowInTurn(Server[] rotation, int start, ConsistencyToken token) {
-        int n = rotation.length;
-        for (int i = 0; i < n; i++) {
-            Server s = rotation[wrap(start, i, n)];
-            if ((token == null || knownToCover(s, token)) && s.inRotation()) {
-                Connection c = tryBorrow(s);
-                if (c != null) {
-                    return c;
-                }
+    public <T> T searchRead(SqlFunction<T> work) throws SQLException {
+        Topology t = topology();
+        if (lockedToMaster || t.searchReplicas.length == 0) {
+            return read(work);
+        }
+        RoundRobin.Borrowed first = roundRobin.fromRotation(t.searchRotation(), RoundRobin.SEARCH, null);
+        if (first == null) {
+            counters.searchFallbacks.increment();
+            return read(work);
+        }
+        return RetryingRead.run(first, failed -> {
+            RoundRobin.Borrowed other = roundRobin.fromRotation(t.searchRotation(), RoundRobin.SEARCH, failed);
+            return other != null ? other : roundRobin.fromRotation(t.replicaRotation(), RoundRobin.REPLICAS, failed);
+        }, this::master, work, counters);
+    }
+
+    /** A replica connection, or the master's (with a null server) when locked or none lends one. */
+    private RoundRobin.Borrowed fromReplicas(Topology t) throws SQLException {
+        if (!lockedToMaster && t.replicas.length > 0) {
+            RoundRobin.Borrowed b = roundRobin.fromRotation(t.replicaRotation(), RoundRobin.REPLICAS, null);
+            if (b != null) {
+                return b;
             }
+            counters.replicaFallbacks.increment();
         }
-        return null;
-    }
-
-    /**
-     * Where this thread's next turn over a rotation of {@code n > 0} servers starts. A rotation of
-     * one has nothing to alternate: skipping the thread-local lookup there keeps the common
-     * single-replica borrow as cheap as the pool's own.
-     */
-    private int nextStart(int tier, int n) {
-        if (n == 1) {
-            return 0;
-        }
-        // Kept within [0, n) so the hot path needs no division.
-        int[] cursor = cursors.get();
-        int start = cursor[tier];
-        if (start >= n) {
-            // The first turn (a random start) or the rotation shrank.
-            start %= n;
-        }
-        cursor[tier] = start + 1 == n ? 0 : start + 1;
-        return start;
-    }
-
-    /** {@code (start + i) % n} for {@code start, i < n}, without a division on the borrow path. */
-    private static int wrap(int start, int i, int n) {
-        int index = start + i;
-        return index >= n ? index - n : index;
-    }
-
-    private static boolean knownToCover(Server s, ConsistencyToken token) {
-        long replay = s.replayLsn();
-        return replay != -1 && token.coveredBy(replay);
-    }
-
-    private record Borrowed(Connection connection, Server server) {
-    }
-
-    /** Round-robin over a rotation snapshot, skipping {@code exclude} and servers that fail to lend. */
-    private Borrowed fromRotation(Server[] rotation, int tier, Server exclude) {
-        int n = rotation.length;
-        if (n == 0) {
-            return null;
-        }
-        int start = nextStart(tier, n);
-        for (int i = 0; i < n; i++) {
-            Server s = rotation[wrap(start, i, n)];
-            if (s != exclude && s.inRotation()) {
-                Connection c = tryBorrow(s);
-                if (c != null) {
-                    return new Borrowed(c, s);
-                }
-            }
-        }
-        return null;
-    }
-
-    /** A connection from {@code s}, or null (the caller tries elsewhere); takes {@code s} out only if it is unreachable. */
-    private static Connection tryBorrow(Server s) {
-        try {
-            return s.borrow();
-        } catch (SQLException e) {
-            if (SqlStates.isUnreachable(e)) {
-                s.connectionFailedInUse("no connection: " + SqlStates.describe(e));
-            } else {
-                log.debug("{} lent no connection in time: {}", s, SqlStates.describe(e));
-            }
-            return null;
-        }
+        return new RoundRobin.Borrowed(master(), null);
     }
 
     /**
@@ -539,9 +361,7 @@ public final class DatabaseRouter implements AutoCloseable {
     }
 
     private void retire(Generation old, long drainTimeoutMillis) {
-        old.retired = true;
-        old.topology.retired = true;
-        old.ticks.cancel(false);
+        old.retire();
         old.topology.all().forEach(Server::softEvict);
         draining.add(old);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainTimeoutMillis);
@@ -643,9 +463,7 @@ public final class DatabaseRouter implements AutoCloseable {
             closed = true;
             Generation g = current;
             if (g != null) {
-                g.retired = true;
-                g.topology.retired = true;
-                g.ticks.cancel(false);
+                g.retire();
                 toClose.add(g);
             }
             toClose.addAll(draining);

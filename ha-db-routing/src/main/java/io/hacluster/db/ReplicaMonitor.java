@@ -4,7 +4,9 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,9 +28,15 @@ final class ReplicaMonitor {
 
     private static final String MASTER_QUERY =
             "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END";
-    private static final String REPLICA_QUERY =
+    private static final String REPLICA_QUERY_BASE =
             "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text,"
-                    + " (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::bigint";
+                    + " (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::bigint, "
+                    + ServerIncarnation.QUERY_EXPRESSION;
+    /** Also the system identifier and timeline; those functions can be revoked from PUBLIC. */
+    private static final String REPLICA_QUERY = REPLICA_QUERY_BASE
+            + ", (SELECT system_identifier FROM pg_control_system())::text,"
+            + " (SELECT timeline_id FROM pg_control_checkpoint())::text";
+    private static final String INSUFFICIENT_PRIVILEGE = "42501";
     /** Enough master samples to cover any sensible lag limit at the shortest interval. */
     private static final int MAX_SAMPLES = 128;
 
@@ -40,6 +48,10 @@ final class ReplicaMonitor {
     private final Set<Server> timedOutOnce = new HashSet<>();
     /** Position from the latest successful master check in this tick, -1 if the master was not readable. */
     private long masterLsn = -1;
+    /** False once pg_control_system() / pg_control_checkpoint() turned out not to be executable. */
+    private boolean controlFunctionsReadable = true;
+    /** Per replica, the "system identifier/timeline" of its last check (monitor thread only). */
+    private final Map<Server, String> lineage = new HashMap<>();
 
     ReplicaMonitor(Topology topology) {
         this.topology = topology;
@@ -93,27 +105,20 @@ final class ReplicaMonitor {
             if (stale() || forgiveFirstTimeout(master, e)) {
                 return e;
             }
-            master.transition(ServerState.DOWN, SqlStates.describe(e), -1, -1);
+            master.checkFailed(e);
             return e;
         }
     }
 
     void checkReplica(Server replica) {
+        replica.pruneConnections();
         long started = System.nanoTime();
-        boolean inRecovery;
-        String replayText;
-        Long replayAgeMillis;
-        try (Connection c = replica.openCheckConnection();
-             Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery(REPLICA_QUERY)) {
-            rs.next();
-            inRecovery = rs.getBoolean(1);
-            replayText = rs.getString(2);
-            long age = rs.getLong(3);
-            replayAgeMillis = rs.wasNull() ? null : Math.max(0, age);
+        ReplicaReading reading;
+        try {
+            reading = readReplica(replica);
         } catch (SQLException e) {
             if (!stale() && !forgiveFirstTimeout(replica, e)) {
-                replica.transition(ServerState.DOWN, SqlStates.describe(e), -1, -1);
+                replica.checkFailed(e);
             }
             return;
         }
@@ -122,18 +127,25 @@ final class ReplicaMonitor {
             // A connection failed in use after this check began; let the next tick decide.
             return;
         }
-        if (!inRecovery) {
+        if (reading.lineage() != null) {
+            String before = lineage.put(replica, reading.lineage());
+            if (before != null && !before.equals(reading.lineage())) {
+                log.info("{} {}: system identifier/timeline {} -> {}", replica.tier().shortName(), replica.label(),
+                        before, reading.lineage());
+                replica.forgetReplay("system identifier or timeline changed");
+            }
+        }
+        if (!reading.inRecovery()) {
             replica.transition(ServerState.WRONG_ROLE, "the server is not in recovery (promoted?)", -1, -1);
             return;
         }
-        if (replayText == null) {
+        if (reading.replayText() == null) {
             replica.transition(ServerState.LAGGING, "no WAL replayed yet", -1, -1);
             return;
         }
-        long replay = Lsn.parse(replayText);
-        replica.observedReplay(replay);
+        long replay = Lsn.parse(reading.replayText());
         long lagBytes = masterLsn == -1 ? -1 : Lsn.distance(masterLsn, replay);
-        long lagMillis = masterLsn == -1 ? -1 : history.lagMillis(replay, replayAgeMillis, System.nanoTime());
+        long lagMillis = masterLsn == -1 ? -1 : history.lagMillis(replay, reading.replayAgeMillis(), System.nanoTime());
         if (maxLagBytes > 0 && lagBytes > maxLagBytes) {
             replica.transition(ServerState.LAGGING,
                     "replay " + lagBytes + " bytes behind, limit " + maxLagBytes, lagBytes, lagMillis);
@@ -144,6 +156,44 @@ final class ReplicaMonitor {
             // With the master unreadable the lag is unknown (-1): keep serving reads rather than
             // send them all to a master that is down.
             replica.transition(ServerState.HEALTHY, "in recovery, within lag limits", lagBytes, lagMillis);
+        }
+        // After the transition, which forgets positions on the way back into service.
+        replica.measuredReplay(reading.incarnation(), replay);
+    }
+
+    /** One replica check's answers. */
+    private record ReplicaReading(boolean inRecovery, String replayText, Long replayAgeMillis,
+                                  ServerIncarnation incarnation, String lineage) {
+    }
+
+    private ReplicaReading readReplica(Server replica) throws SQLException {
+        try (Connection c = replica.openCheckConnection()) {
+            if (controlFunctionsReadable) {
+                try {
+                    return query(c, REPLICA_QUERY, true);
+                } catch (SQLException e) {
+                    if (!INSUFFICIENT_PRIVILEGE.equals(e.getSQLState())) {
+                        throw e;
+                    }
+                    controlFunctionsReadable = false;
+                    log.info("pg_control_system() is not executable by this role: replicas are told apart by their"
+                            + " start time only ({})", SqlStates.describe(e));
+                }
+            }
+            return query(c, REPLICA_QUERY_BASE, false);
+        }
+    }
+
+    private static ReplicaReading query(Connection c, String sql, boolean withLineage) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            boolean inRecovery = rs.getBoolean(1);
+            String replayText = rs.getString(2);
+            long age = rs.getLong(3);
+            Long replayAgeMillis = rs.wasNull() ? null : Math.max(0, age);
+            ServerIncarnation incarnation = new ServerIncarnation(rs.getString(4));
+            String lineage = withLineage ? rs.getString(5) + "/" + rs.getString(6) : null;
+            return new ReplicaReading(inRecovery, replayText, replayAgeMillis, incarnation, lineage);
         }
     }
 

@@ -18,17 +18,24 @@ import org.postgresql.ds.PGSimpleDataSource;
  *
  * <p>On PostgreSQL 14+ the check costs nothing: the server reports {@code in_hot_standby} in the
  * startup handshake. Older servers get one {@code SELECT pg_is_in_recovery()}.
+ *
+ * <p>Replica and search-replica connections also learn which {@link ServerIncarnation} they
+ * reached (one {@code SELECT pg_postmaster_start_time()}) and are registered in the server's
+ * {@link OpenedConnections}.
  */
 final class RoleCheckingDataSource implements DataSource {
 
     private final PGSimpleDataSource delegate;
     private final ServerTier tier;
     private final String label;
+    private final OpenedConnections opened;
 
-    RoleCheckingDataSource(PGSimpleDataSource delegate, ServerTier tier, String label) {
+    /** @param opened where replica connections are registered; null for the master */
+    RoleCheckingDataSource(PGSimpleDataSource delegate, ServerTier tier, String label, OpenedConnections opened) {
         this.delegate = delegate;
         this.tier = tier;
         this.label = label;
+        this.opened = opened;
     }
 
     @Override
@@ -43,6 +50,9 @@ final class RoleCheckingDataSource implements DataSource {
             if (tier != ServerTier.MASTER && !inRecovery) {
                 throw new SQLException("refusing " + label + " as " + tier.shortName()
                         + ": the server is not in recovery (a primary, perhaps promoted)", SqlStates.WRONG_ROLE);
+            }
+            if (opened != null) {
+                opened.register(connection, ServerIncarnation.of(connection));
             }
             return connection;
         } catch (SQLException | RuntimeException e) {

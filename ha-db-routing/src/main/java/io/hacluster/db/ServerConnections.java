@@ -16,8 +16,13 @@ final class ServerConnections {
     static final long HIKARI_MIN_LIFETIME_MILLIS = 30_000;
     static final long HIKARI_MIN_IDLE_TIMEOUT_MILLIS = 10_000;
     private static final long HIKARI_DEFAULT_KEEPALIVE_MILLIS = 120_000;
-    /** How much longer than the query timeout a client read may wait for the server's answer. */
-    static final int SOCKET_TIMEOUT_GRACE_SECONDS = 10;
+    /**
+     * How much longer than the query timeout a client read may wait for the server's answer: the
+     * server's own cancel arrives at the query timeout, so a little slack for a loaded host is
+     * enough. A stalled server is cut much sooner anyway: when the monitor marks it down, its
+     * connections are aborted.
+     */
+    static final int SOCKET_TIMEOUT_GRACE_SECONDS = 2;
 
     private ServerConnections() {
     }
@@ -33,18 +38,14 @@ final class ServerConnections {
      * {@code exceptionOverride}.
      */
     static HikariDataSource pool(RouterSettings settings, ServerTier tier, Dsn dsn,
-                                 SQLExceptionOverride exceptionOverride) {
+                                 SQLExceptionOverride exceptionOverride, OpenedConnections opened) {
         long statementTimeoutMillis = settings.queryTimeoutSeconds() * 1000L;
-        // The server cancels a statement at the query timeout; a client read that waits much
-        // longer means the server or the network is gone (a blackholed host would otherwise hang
-        // the caller for the TCP retransmission timeout, many minutes).
-        int socketTimeoutSeconds = settings.queryTimeoutSeconds() > 0
-                ? settings.queryTimeoutSeconds() + SOCKET_TIMEOUT_GRACE_SECONDS : 0;
         PGSimpleDataSource pg = pgDataSource(settings, dsn, statementTimeoutMillis,
-                secondsCeil(settings.connectionTimeoutMillis()), socketTimeoutSeconds);
+                secondsCeil(settings.connectionTimeoutMillis()), socketTimeoutSeconds(settings));
         HikariConfig config = new HikariConfig();
         config.setPoolName(poolName(settings, tier, dsn));
-        config.setDataSource(new RoleCheckingDataSource(pg, tier, dsn.label()));
+        config.setDataSource(new RoleCheckingDataSource(pg, tier, dsn.label(),
+                tier == ServerTier.MASTER ? null : opened));
         config.setMaximumPoolSize(settings.maxOpenConns());
         int minimumIdle = Math.min(settings.maxIdleConns(), settings.maxOpenConns());
         config.setMinimumIdle(minimumIdle);
@@ -65,6 +66,17 @@ final class ServerConnections {
         config.setInitializationFailTimeout(-1);
         config.setExceptionOverride(exceptionOverride);
         return new HikariDataSource(config);
+    }
+
+    /**
+     * The client socket timeout of pooled connections, 0 for none: the query timeout plus
+     * {@value #SOCKET_TIMEOUT_GRACE_SECONDS} s (32 s with the defaults). The server cancels a
+     * statement at the query timeout; a client read that waits longer means the server or the
+     * network is gone (a blackholed host would otherwise hang the caller for the TCP
+     * retransmission timeout, many minutes).
+     */
+    static int socketTimeoutSeconds(RouterSettings settings) {
+        return settings.queryTimeoutSeconds() > 0 ? settings.queryTimeoutSeconds() + SOCKET_TIMEOUT_GRACE_SECONDS : 0;
     }
 
     /** A data source for health, lag and role checks: short connect, socket and statement timeouts. */

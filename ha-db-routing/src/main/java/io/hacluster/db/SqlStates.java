@@ -94,6 +94,37 @@ final class SqlStates {
         return false;
     }
 
+    /**
+     * True when the server refused the login: SQLState class 28 (28P01 wrong password, 28000 no
+     * such role or no pg_hba.conf entry) anywhere in the cause chain. The server is reachable;
+     * retrying will not help.
+     */
+    static boolean isAuthenticationFailure(Throwable error) {
+        return authenticationFailureState(error) != null;
+    }
+
+    /** The class-28 SQLState of {@link #isAuthenticationFailure an authentication failure}, else null. */
+    static String authenticationFailureState(Throwable error) {
+        Throwable t = error;
+        for (int depth = 0; t != null && depth < 8; depth++) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("28")) {
+                return sql.getSQLState();
+            }
+            t = t.getCause() == t ? null : t.getCause();
+        }
+        return null;
+    }
+
+    /**
+     * True when a live server refused a new session: too many connections (53300) or
+     * {@linkplain #isAuthenticationFailure an authentication failure}. Its existing sessions are
+     * unaffected.
+     */
+    static boolean isSessionRefused(Throwable error) {
+        return isAuthenticationFailure(error)
+                || error instanceof SQLException sql && "53300".equals(sql.getSQLState());
+    }
+
     static boolean isServerFailureState(String state) {
         return state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
                 || state.equals("57P03") || state.equals("53300"));

@@ -51,6 +51,14 @@ final class Topology {
         return in.toArray(NONE);
     }
 
+    /** Marks this topology and its servers replaced: checks stop changing state, waiting borrowers move on. */
+    void retire() {
+        retired = true;
+        for (Server s : all()) {
+            s.retire();
+        }
+    }
+
     List<Server> all() {
         List<Server> all = new ArrayList<>(1 + replicas.length + searchReplicas.length);
         all.add(master);

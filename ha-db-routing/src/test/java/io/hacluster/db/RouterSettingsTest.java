@@ -49,4 +49,15 @@ class RouterSettingsTest {
                 .hasMessageContaining("connectionTimeoutMillis");
         assertThatThrownBy(() -> RouterSettings.builder(null).build()).isInstanceOf(NullPointerException.class);
     }
+
+    @Test
+    void socketTimeoutStaysJustAboveTheQueryTimeout() {
+        RouterSettings defaults = RouterSettings.builder(MASTER).build();
+        // The server's cancel (at the query timeout) must arrive first; then little slack: 32 s,
+        // where it was 40 s, well under the 60 s request timeouts of common load balancers.
+        assertThat(ServerConnections.socketTimeoutSeconds(defaults))
+                .isGreaterThan(defaults.queryTimeoutSeconds())
+                .isLessThanOrEqualTo(defaults.queryTimeoutSeconds() + 2);
+        assertThat(ServerConnections.socketTimeoutSeconds(defaults.toBuilder().queryTimeoutSeconds(0).build())).isZero();
+    }
 }

@@ -43,6 +43,18 @@ class SqlStatesTest {
     }
 
     @Test
+    void refusedLoginsAreAuthenticationFailuresNotOutages() {
+        SQLException wrongPassword = new SQLException("password authentication failed", "28P01");
+        assertThat(SqlStates.authenticationFailureState(new SQLException("wrapped", "08001", wrongPassword)))
+                .isEqualTo("28P01");
+        assertThat(SqlStates.isAuthenticationFailure(new SQLException("no pg_hba.conf entry", "28000"))).isTrue();
+        assertThat(SqlStates.isAuthenticationFailure(new SQLException("refused", "08001"))).isFalse();
+        assertThat(SqlStates.isSessionRefused(wrongPassword)).isTrue();
+        assertThat(SqlStates.isSessionRefused(new SQLException("too many clients", "53300"))).isTrue();
+        assertThat(SqlStates.isSessionRefused(new SQLException("Connection attempt timed out.", "08001"))).isFalse();
+    }
+
+    @Test
     void describeMasksPasswords() {
         assertThat(SqlStates.describe(new SQLException("cannot reach postgres://u:pw@h/db", "08001")))
                 .isEqualTo("08001 cannot reach postgres://u:****@h/db");
