@@ -407,7 +407,7 @@ public final class ClusterNode implements AutoCloseable {
         }
         Messenger m = messenger;
         if (m != null) {
-            m.close();
+            m.closeAbruptly();
         }
     }
 

@@ -253,6 +253,19 @@ public final class Messenger implements AutoCloseable {
     @Override
     public void close() {
         drain();
+        stop();
+    }
+
+    /**
+     * Stops at once, without draining, as a crashed process looks to its peers: what was handled
+     * but not yet acknowledged stays unacknowledged (its senders retransmit it elsewhere or fail
+     * it). For tests and drills; {@link #close()} is the graceful way. Idempotent.
+     */
+    public void closeAbruptly() {
+        stop();
+    }
+
+    private void stop() {
         List<Outgoing> failed = new ArrayList<>();
         List<Channel> channels = new ArrayList<>();
         synchronized (this) {

@@ -55,9 +55,9 @@ final class Sender {
             Throwable failure = p == null ? new PeerUnavailableException(id, "unknown peer " + id)
                     : sendOne(p, message, body, packet, tracked ? group : null);
             if (failure != null) {
-                settled = group.failed(id, failure);
+                settled |= group.failed(id, failure);
             } else if (!tracked) {
-                settled = group.queued(id);
+                settled |= group.queued(id);
             }
         }
         if (settled) {
