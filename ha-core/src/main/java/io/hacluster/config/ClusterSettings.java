@@ -109,6 +109,12 @@ public record ClusterSettings(
         return seeds.stream().map(seed -> HostPort.parse(seed).toUnresolved()).toList();
     }
 
+    /** Field values, with anything that looks like a password masked (a DSN pasted into the wrong field). */
+    @Override
+    public String toString() {
+        return MaskedRecords.toString(this);
+    }
+
     /** Every field at its default. */
     public static ClusterSettings defaults() {
         return builder().build();

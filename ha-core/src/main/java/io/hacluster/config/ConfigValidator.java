@@ -9,8 +9,9 @@ import java.util.Set;
 
 /**
  * Checks effective settings and lists every problem, each naming the setting and quoting the bad
- * value (DSNs masked), so an operator fixes a configuration in one pass instead of one error per
- * restart.
+ * value with anything that looks like a password masked ({@link SectionSchema#quote}); a DSN that
+ * does not parse is not quoted at all. An operator fixes a configuration in one pass instead of
+ * one error per restart.
  */
 final class ConfigValidator {
 
@@ -48,22 +49,28 @@ final class ConfigValidator {
             }
         }
         if (c.enable() && c.clusterName().isBlank()) {
-            problems.add(C + "ClusterName: \"" + c.clusterName() + "\" is empty while " + C
+            problems.add(C + "ClusterName: " + quote(c.clusterName()) + " is empty while " + C
                     + "Enable is true; nodes would not know which cluster to join");
         }
         if (c.clusterName().length() > MAX_CLUSTER_NAME_LENGTH) {
-            problems.add(C + "ClusterName: \"" + c.clusterName() + "\" is " + c.clusterName().length()
+            problems.add(C + "ClusterName: " + quote(c.clusterName()) + " is " + c.clusterName().length()
                     + " characters; at most " + MAX_CLUSTER_NAME_LENGTH + " fit the discovery table");
         }
         if (!GOSSIP_PRESETS.contains(c.gossipPreset().toLowerCase(Locale.ROOT))) {
-            problems.add(C + "GossipPreset: \"" + c.gossipPreset() + "\" is not one of lan, wan, local");
+            problems.add(C + "GossipPreset: " + quote(c.gossipPreset()) + " is not one of lan, wan, local");
         }
+        // HA_CLUSTERSETTINGS_SEEDS is split on whitespace, so a password in it ("password = pw")
+        // becomes a seed of its own that no masker can recognise: when the list as a whole looks
+        // like it holds a secret, no seed of it is quoted.
+        String allSeeds = String.join(" ", c.seeds());
+        boolean quoteSeeds = Dsn.mask(allSeeds).equals(allSeeds);
         for (int i = 0; i < c.seeds().size(); i++) {
             String seed = c.seeds().get(i);
             try {
                 HostPort.parse(seed);
             } catch (IllegalArgumentException e) {
-                problems.add(C + "Seeds[" + i + "]: \"" + seed + "\" is not host:port: " + e.getMessage());
+                problems.add(C + "Seeds[" + i + "]: " + (quoteSeeds ? quote(seed) : "(not shown: the seed list looks "
+                        + "like it holds a password)") + " is not host:port: " + e.getMessage());
             }
         }
         positive(C + "DiscoveryIntervalSeconds", c.discoveryIntervalSeconds(), problems);
@@ -80,7 +87,7 @@ final class ConfigValidator {
 
     private static void checkSql(SqlSettings s, List<String> problems) {
         if (!"postgres".equals(s.driverName())) {
-            problems.add(S + "DriverName: \"" + s.driverName() + "\" is not supported; only postgres is");
+            problems.add(S + "DriverName: " + quote(s.driverName()) + " is not supported; only postgres is");
         }
         if (s.dataSource().isEmpty()) {
             if (!s.dataSourceReplicas().isEmpty() || !s.dataSourceSearchReplicas().isEmpty()) {
@@ -117,6 +124,10 @@ final class ConfigValidator {
         notNegative(S + "ReplicaMaxLagMilliseconds", s.replicaMaxLagMilliseconds(), problems);
     }
 
+    private static String quote(String value) {
+        return SectionSchema.quote(value);
+    }
+
     private static void port(String setting, int port, List<String> problems) {
         if (port < 1 || port > 65535) {
             problems.add(setting + ": " + port + " is out of range 1..65535");
@@ -135,7 +146,7 @@ final class ConfigValidator {
         }
     }
 
-    /** Dsn.parse quotes the input with its password masked, so its message can be passed on. */
+    /** Dsn.parse never quotes its input, so its message can be passed on. */
     private static void dsn(String setting, String text, List<String> problems) {
         try {
             Dsn.parse(text);

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Settings given as environment variables {@code HA_<SECTION>_<FIELD>}, the way Mattermost reads
@@ -28,14 +29,22 @@ import java.util.TreeMap;
  * never silently dropped: a typo would otherwise run the node with a setting the operator did not
  * mean.
  *
+ * <p>An override of a Mattermost field this library does not use ({@code HA_SQLSETTINGS_TRACE})
+ * is accepted, as the file accepts the field, and changes nothing: it is listed in
+ * {@code unused}, and its value is neither parsed nor kept (it may be a secret such as
+ * {@code AtRestEncryptKey}).
+ *
+ * <p>No problem quotes a value unmasked: a value is quoted through {@link SectionSchema#quote}.
+ *
  * @param sections canonical section name to its overridden fields (canonical names, checked values)
- * @param variables {@code Section.Field} to the variable that set it, sorted
+ * @param variables {@code Section.Field} to the variable that set it, sorted; unused ones included
+ * @param unused the {@code Section.Field} names among {@code variables} that ha-cluster does not use
  */
-record EnvironmentOverrides(Map<String, ObjectNode> sections, Map<String, String> variables) {
+record EnvironmentOverrides(Map<String, ObjectNode> sections, Map<String, String> variables, Set<String> unused) {
 
     static final String PREFIX = "HA_";
 
-    static final EnvironmentOverrides NONE = new EnvironmentOverrides(Map.of(), Map.of());
+    static final EnvironmentOverrides NONE = new EnvironmentOverrides(Map.of(), Map.of(), Set.of());
 
     private static final Set<String> TRUE_WORDS = Set.of("1", "t", "T", "TRUE", "true", "True");
     private static final Set<String> FALSE_WORDS = Set.of("0", "f", "F", "FALSE", "false", "False");
@@ -43,12 +52,14 @@ record EnvironmentOverrides(Map<String, ObjectNode> sections, Map<String, String
     EnvironmentOverrides {
         sections = Map.copyOf(sections);
         variables = java.util.Collections.unmodifiableMap(new TreeMap<>(variables));
+        unused = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(unused));
     }
 
     /** The overrides in {@code environment}; every bad variable is added to {@code problems}. */
     static EnvironmentOverrides from(Map<String, String> environment, List<String> problems) {
         Map<String, ObjectNode> sections = new TreeMap<>();
         Map<String, String> variables = new TreeMap<>();
+        Set<String> unused = new TreeSet<>();
         // Sorted, so problems come out in the same order on every run.
         for (Map.Entry<String, String> entry : new TreeMap<>(environment).entrySet()) {
             String variable = entry.getKey();
@@ -61,10 +72,11 @@ record EnvironmentOverrides(Map<String, ObjectNode> sections, Map<String, String
             if (!sectionPart.toUpperCase(Locale.ROOT).endsWith("SETTINGS")) {
                 continue;
             }
-            Optional<SectionSchema> schema = sectionNamed(sectionPart);
+            Optional<SectionSchema> schema = SectionSchema.named(sectionPart);
             if (schema.isEmpty()) {
                 problems.add(variable + ": unknown section " + sectionPart + "; only "
-                        + ClusterSettings.SECTION + " and " + SqlSettings.SECTION + " can be overridden");
+                        + ClusterSettings.SECTION + ", " + SqlSettings.SECTION + " and " + JobSettings.SECTION
+                        + " can be overridden");
                 continue;
             }
             String fieldPart = split < 0 ? "" : rest.substring(split + 1);
@@ -73,14 +85,22 @@ record EnvironmentOverrides(Map<String, ObjectNode> sections, Map<String, String
                 continue;
             }
             Optional<SectionSchema.Field> field = schema.get().find(fieldPart);
-            if (field.isEmpty()) {
-                problems.add(variable + ": unknown field " + fieldPart + " in " + schema.get().name());
+            Optional<String> kept = schema.get().findKeptUnused(fieldPart);
+            if (field.isEmpty() && kept.isEmpty()) {
+                problems.add(variable + ": unknown field " + fieldPart + " in " + schema.get().name()
+                        + "; did you mean " + PREFIX + schema.get().name().toUpperCase(Locale.ROOT) + "_"
+                        + ClosestName.among(fieldPart, schema.get().acceptedNames()).toUpperCase(Locale.ROOT) + "?");
                 continue;
             }
-            String setting = schema.get().name() + "." + field.get().name();
+            String setting = schema.get().name() + "." + field.map(SectionSchema.Field::name).orElseGet(kept::get);
             String earlier = variables.get(setting);
             if (earlier != null) {
                 problems.add(variable + ": " + setting + " is already set by " + earlier);
+                continue;
+            }
+            if (field.isEmpty()) {
+                variables.put(setting, variable);
+                unused.add(setting);
                 continue;
             }
             String path = variable + " (" + setting + ")";
@@ -96,22 +116,13 @@ record EnvironmentOverrides(Map<String, ObjectNode> sections, Map<String, String
                     .set(field.get().name(), checked);
             variables.put(setting, variable);
         }
-        return new EnvironmentOverrides(sections, variables);
+        return new EnvironmentOverrides(sections, variables, unused);
     }
 
     /** The overridden fields of {@code section}, possibly none. */
     ObjectNode section(String section) {
         ObjectNode fields = sections.get(section);
         return fields == null ? ConfigJson.MAPPER.createObjectNode() : fields.deepCopy();
-    }
-
-    private static Optional<SectionSchema> sectionNamed(String name) {
-        for (SectionSchema schema : List.of(SectionSchema.CLUSTER, SectionSchema.SQL)) {
-            if (schema.name().equalsIgnoreCase(name)) {
-                return Optional.of(schema);
-            }
-        }
-        return Optional.empty();
     }
 
     /** The environment string as a JSON value of the field's kind, or null with a problem recorded. */
@@ -125,14 +136,14 @@ record EnvironmentOverrides(Map<String, ObjectNode> sections, Map<String, String
                 if (FALSE_WORDS.contains(text)) {
                     return BooleanNode.FALSE;
                 }
-                problems.add(path + ": expected a boolean (true, false, 1, 0, t, f), got \"" + text + "\"");
+                problems.add(path + ": expected a boolean (true, false, 1, 0, t, f), got " + SectionSchema.quote(text));
                 return null;
             case INT:
                 try {
                     return IntNode.valueOf(Integer.parseInt(text));
                 } catch (NumberFormatException e) {
                     problems.add(path + ": expected an integer in " + Integer.MIN_VALUE + ".."
-                            + Integer.MAX_VALUE + ", got \"" + text + "\"");
+                            + Integer.MAX_VALUE + ", got " + SectionSchema.quote(text));
                     return null;
                 }
             case LONG:
@@ -140,7 +151,7 @@ record EnvironmentOverrides(Map<String, ObjectNode> sections, Map<String, String
                     return LongNode.valueOf(Long.parseLong(text));
                 } catch (NumberFormatException e) {
                     problems.add(path + ": expected an integer in " + Long.MIN_VALUE + ".."
-                            + Long.MAX_VALUE + ", got \"" + text + "\"");
+                            + Long.MAX_VALUE + ", got " + SectionSchema.quote(text));
                     return null;
                 }
             case STRING:

@@ -28,14 +28,19 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A whole Mattermost-shaped configuration: the {@code ClusterSettings} and {@code SqlSettings}
- * sections this library uses, and every other section carried through unread.
+ * A whole Mattermost-shaped configuration: the {@code ClusterSettings}, {@code SqlSettings} and
+ * {@code JobSettings} sections this library uses, and every other section carried through unread.
  *
  * <p>Two forms live in one value. The <em>file form</em> is what {@link #save(Path)} writes; the
- * <em>effective</em> settings, returned by {@link #clusterSettings()} and {@link #sqlSettings()},
- * are the file form with the environment overrides ({@code HA_<SECTION>_<FIELD>}, see
- * {@link #withEnvironment(Map)}) laid on top. Overrides are never written back, as Mattermost
- * removes its {@code MM_} overrides before saving.
+ * <em>effective</em> settings, returned by {@link #clusterSettings()}, {@link #sqlSettings()} and
+ * {@link #jobSettings()}, are the file form with the environment overrides
+ * ({@code HA_<SECTION>_<FIELD>}, see {@link #withEnvironment(Map)}) laid on top. Overrides are
+ * never written back, as Mattermost removes its {@code MM_} overrides before saving.
+ *
+ * <p>Fields Mattermost has in our sections but this library does not use ({@code UseGossip},
+ * {@code Trace}, {@code AtRestEncryptKey}, ...) are accepted, kept as read and saved again; they
+ * are listed by {@link #unusedSettings()} and once at INFO when a configuration is read. A field
+ * name Mattermost does not have is an error that names the closest known one.
  *
  * <p>Every instance is valid: construction checks the effective settings and throws one
  * {@link ConfigException} listing every problem. Immutable and thread-safe.
@@ -60,24 +65,38 @@ public final class HaConfig {
 
     private final ClusterSettings fileCluster;
     private final SqlSettings fileSql;
+    private final JobSettings fileJob;
+    /** Per section of ours, Mattermost's fields no record models, canonical names, as read. */
+    private final Map<String, ObjectNode> keptUnused;
     private final EnvironmentOverrides overrides;
     private final ClusterSettings cluster;
     private final SqlSettings sql;
+    private final JobSettings job;
     /** Other sections, in file order; never handed out without copying. */
     private final Map<String, JsonNode> otherSections;
-    /** Top-level order for saving: our two section names and the other sections' names. */
+    /** Top-level order for saving: our section names and the other sections' names. */
     private final List<String> sectionOrder;
     private final String hash;
 
-    private HaConfig(ClusterSettings fileCluster, SqlSettings fileSql, Map<String, JsonNode> otherSections,
+    private HaConfig(ClusterSettings fileCluster, SqlSettings fileSql, JobSettings fileJob,
+                     Map<String, ObjectNode> keptUnused, Map<String, JsonNode> otherSections,
                      List<String> sectionOrder, EnvironmentOverrides overrides) {
         this.fileCluster = Objects.requireNonNull(fileCluster, "clusterSettings");
         this.fileSql = Objects.requireNonNull(fileSql, "sqlSettings");
+        this.fileJob = Objects.requireNonNull(fileJob, "jobSettings");
+        Map<String, ObjectNode> kept = new LinkedHashMap<>();
+        keptUnused.forEach((section, fields) -> {
+            if (!fields.isEmpty()) {
+                kept.put(section, fields.deepCopy());
+            }
+        });
+        this.keptUnused = Collections.unmodifiableMap(kept);
         this.otherSections = Collections.unmodifiableMap(ConfigJson.deepCopies(otherSections));
         this.sectionOrder = List.copyOf(sectionOrder);
         this.overrides = overrides;
         this.cluster = SectionSchema.CLUSTER.bind(fileCluster, overrides.section(ClusterSettings.SECTION));
         this.sql = SectionSchema.SQL.bind(fileSql, overrides.section(SqlSettings.SECTION));
+        this.job = SectionSchema.JOB.bind(fileJob, overrides.section(JobSettings.SECTION));
         List<String> problems = ConfigValidator.problems(cluster, sql);
         if (!problems.isEmpty()) {
             throw new ConfigException("invalid configuration"
@@ -93,8 +112,8 @@ public final class HaConfig {
      * @param environment variables to take {@code HA_...} overrides from; pass {@code System.getenv()}
      *     in production and your own map in tests
      * @throws ConfigException if the file cannot be read, is not JSON, has an unknown field or a
-     *     value of the wrong type in ClusterSettings or SqlSettings, if an override is bad, or if the
-     *     result is invalid; the message lists every problem
+     *     value of the wrong type in ClusterSettings, SqlSettings or JobSettings, if an override is
+     *     bad, or if the result is invalid; the message lists every problem
      */
     public static HaConfig load(Path file, Map<String, String> environment) {
         String json;
@@ -138,14 +157,18 @@ public final class HaConfig {
             throw new ConfigException("cannot load " + source, List.of("expected a JSON object at the top level"));
         }
         List<String> problems = new ArrayList<>();
-        ObjectNode clusterFields = ConfigJson.MAPPER.createObjectNode();
-        ObjectNode sqlFields = ConfigJson.MAPPER.createObjectNode();
+        Map<String, ObjectNode> fieldsBySection = new LinkedHashMap<>();
+        Map<String, ObjectNode> keptBySection = new LinkedHashMap<>();
+        for (SectionSchema schema : SectionSchema.OURS) {
+            fieldsBySection.put(schema.name(), ConfigJson.MAPPER.createObjectNode());
+            keptBySection.put(schema.name(), ConfigJson.MAPPER.createObjectNode());
+        }
         Map<String, JsonNode> others = new LinkedHashMap<>();
         List<String> order = new ArrayList<>();
         Map<String, String> ourSectionsSeen = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> entry : root.properties()) {
             String key = entry.getKey();
-            SectionSchema schema = ourSection(key);
+            SectionSchema schema = SectionSchema.named(key).orElse(null);
             if (schema == null) {
                 others.put(key, entry.getValue());
                 order.add(key);
@@ -160,17 +183,24 @@ public final class HaConfig {
             if (entry.getValue().isNull()) {
                 continue;
             }
-            ObjectNode fields = schema.normalize(entry.getValue(), schema.name(), problems);
-            (schema == SectionSchema.CLUSTER ? clusterFields : sqlFields).setAll(fields);
+            fieldsBySection.get(schema.name()).setAll(schema.normalize(entry.getValue(), schema.name(), problems,
+                    keptBySection.get(schema.name())));
         }
         EnvironmentOverrides overrides = EnvironmentOverrides.from(environment, problems);
         if (!problems.isEmpty()) {
             throw new ConfigException("cannot load " + source, problems);
         }
-        return new HaConfig(
-                SectionSchema.CLUSTER.bind(ClusterSettings.defaults(), clusterFields),
-                SectionSchema.SQL.bind(SqlSettings.defaults(), sqlFields),
-                others, order, overrides);
+        HaConfig config = new HaConfig(
+                SectionSchema.CLUSTER.bind(ClusterSettings.defaults(), fieldsBySection.get(ClusterSettings.SECTION)),
+                SectionSchema.SQL.bind(SqlSettings.defaults(), fieldsBySection.get(SqlSettings.SECTION)),
+                SectionSchema.JOB.bind(JobSettings.defaults(), fieldsBySection.get(JobSettings.SECTION)),
+                keptBySection, others, order, overrides);
+        List<String> unused = config.unusedSettings();
+        if (!unused.isEmpty()) {
+            // Names only: AtRestEncryptKey is among them, and its value is a secret.
+            LOG.info("Mattermost settings in {} that ha-cluster keeps but does not use: {}", source, unused);
+        }
+        return config;
     }
 
     /**
@@ -191,16 +221,6 @@ public final class HaConfig {
                 .replaceAll("\\([^()]*\\)", "(...)"));
     }
 
-    private static SectionSchema ourSection(String key) {
-        // Case-insensitive like every other name here (Go's encoding/json matches that way).
-        for (SectionSchema schema : List.of(SectionSchema.CLUSTER, SectionSchema.SQL)) {
-            if (schema.name().equalsIgnoreCase(key)) {
-                return schema;
-            }
-        }
-        return null;
-    }
-
     /** A builder for a configuration made in code; it starts from defaults and has no overrides. */
     public static Builder builder() {
         return new Builder();
@@ -218,7 +238,7 @@ public final class HaConfig {
         if (!problems.isEmpty()) {
             throw new ConfigException("invalid environment overrides", problems);
         }
-        return new HaConfig(fileCluster, fileSql, otherSections, sectionOrder, next);
+        return new HaConfig(fileCluster, fileSql, fileJob, keptUnused, otherSections, sectionOrder, next);
     }
 
     /**
@@ -228,7 +248,7 @@ public final class HaConfig {
      * @throws ConfigException if the result is invalid
      */
     public HaConfig withClusterSettings(ClusterSettings settings) {
-        return new HaConfig(settings, fileSql, otherSections, sectionOrder, overrides);
+        return new HaConfig(settings, fileSql, fileJob, keptUnused, otherSections, sectionOrder, overrides);
     }
 
     /**
@@ -238,7 +258,17 @@ public final class HaConfig {
      * @throws ConfigException if the result is invalid
      */
     public HaConfig withSqlSettings(SqlSettings settings) {
-        return new HaConfig(fileCluster, settings, otherSections, sectionOrder, overrides);
+        return new HaConfig(fileCluster, settings, fileJob, keptUnused, otherSections, sectionOrder, overrides);
+    }
+
+    /**
+     * This configuration with {@code settings} as the file form of JobSettings; the same
+     * environment overrides still apply on top.
+     *
+     * @throws ConfigException if the result is invalid
+     */
+    public HaConfig withJobSettings(JobSettings settings) {
+        return new HaConfig(fileCluster, fileSql, settings, keptUnused, otherSections, sectionOrder, overrides);
     }
 
     /** Effective ClusterSettings: the file form with environment overrides applied. */
@@ -249,6 +279,34 @@ public final class HaConfig {
     /** Effective SqlSettings: the file form with environment overrides applied. */
     public SqlSettings sqlSettings() {
         return sql;
+    }
+
+    /** Effective JobSettings: the file form with environment overrides applied. */
+    public JobSettings jobSettings() {
+        return job;
+    }
+
+    /**
+     * Mattermost settings this configuration gives that ha-cluster does not use, as
+     * {@code Section.Field}, sorted: fields no settings record models (kept as read and saved
+     * again, e.g. {@code SqlSettings.Trace}), modelled fields ha-cluster does not act on when they
+     * differ from their default ({@code JobSettings.CleanupConfigThresholdDays}), and environment
+     * overrides of either. Names only; values are never listed.
+     */
+    public List<String> unusedSettings() {
+        java.util.SortedSet<String> names = new java.util.TreeSet<>(overrides.unused());
+        keptUnused.forEach((section, fields) -> fields.fieldNames()
+                .forEachRemaining(field -> names.add(section + "." + field)));
+        for (SectionSchema schema : SectionSchema.OURS) {
+            JsonNode effective = ConfigJson.toTree(effective(schema.name()));
+            JsonNode defaults = ConfigJson.toTree(defaults(schema.name()));
+            for (String field : MattermostFields.modelledUnused(schema.name())) {
+                if (!effective.get(field).equals(defaults.get(field))) {
+                    names.add(schema.name() + "." + field);
+                }
+            }
+        }
+        return List.copyOf(names);
     }
 
     /** Every other top-level section, in file order, as deep copies of the JSON read. */
@@ -265,26 +323,36 @@ public final class HaConfig {
     }
 
     /**
-     * SHA-256, as 64 lower-case hex digits, of the effective configuration without
-     * ClusterSettings: the other sections as read and the full SqlSettings (defaults included, so
-     * leaving a field out equals writing its default), as compact JSON with object keys sorted at
-     * every depth. Nodes whose hashes differ are configured differently; ClusterSettings are left
-     * out because they are node-specific (host names, addresses), as in Mattermost.
+     * SHA-256, as 64 lower-case hex digits, of the effective configuration without its
+     * node-specific settings: the other sections as read, the full SqlSettings and JobSettings
+     * (defaults included, so leaving a field out equals writing its default; Mattermost's fields
+     * we keep unused as read) without {@code JobSettings.RunJobs}, as compact JSON with object
+     * keys sorted at every depth. Nodes whose hashes differ are configured differently.
+     * ClusterSettings are left out because they are node-specific (host names, addresses), as in
+     * Mattermost, and so is RunJobs (job servers run jobs, app servers need not).
      */
     public String hash() {
         return hash;
     }
 
-    /** The file form as pretty JSON: no environment overrides, every field of our sections. */
+    /**
+     * The file form as pretty JSON: no environment overrides, every field of our sections and
+     * Mattermost's fields we keep unused. JobSettings is written when the file had it or it
+     * differs from the defaults.
+     */
     public String toJson() {
         ObjectNode root = ConfigJson.MAPPER.createObjectNode();
         for (String name : sectionOrder) {
-            root.set(name, sectionTree(name, fileCluster, fileSql));
+            root.set(name, sectionTree(name));
         }
         for (String name : List.of(ClusterSettings.SECTION, SqlSettings.SECTION)) {
             if (!root.has(name)) {
-                root.set(name, sectionTree(name, fileCluster, fileSql));
+                root.set(name, sectionTree(name));
             }
+        }
+        if (!root.has(JobSettings.SECTION)
+                && (!fileJob.equals(JobSettings.defaults()) || keptUnused.containsKey(JobSettings.SECTION))) {
+            root.set(JobSettings.SECTION, sectionTree(JobSettings.SECTION));
         }
         try {
             return ConfigJson.FILE_WRITER.writeValueAsString(root) + "\n";
@@ -330,46 +398,84 @@ public final class HaConfig {
                 target, overrides.variables().keySet());
     }
 
-    private JsonNode sectionTree(String name, ClusterSettings clusterForm, SqlSettings sqlForm) {
-        if (name.equals(ClusterSettings.SECTION)) {
-            return ConfigJson.toTree(clusterForm);
+    /** A section as saved: ours are the file form and the kept fields, others as read. */
+    private JsonNode sectionTree(String name) {
+        Record fileForm = switch (name) {
+            case ClusterSettings.SECTION -> fileCluster;
+            case SqlSettings.SECTION -> fileSql;
+            case JobSettings.SECTION -> fileJob;
+            default -> null;
+        };
+        if (fileForm == null) {
+            return otherSections.get(name).deepCopy();
         }
-        if (name.equals(SqlSettings.SECTION)) {
-            return ConfigJson.toTree(sqlForm);
+        return withKeptUnused(name, ConfigJson.toTree(fileForm));
+    }
+
+    private ObjectNode withKeptUnused(String section, ObjectNode tree) {
+        ObjectNode kept = keptUnused.get(section);
+        if (kept != null) {
+            tree.setAll(kept.deepCopy());
         }
-        return otherSections.get(name).deepCopy();
+        return tree;
+    }
+
+    private Record effective(String section) {
+        return switch (section) {
+            case ClusterSettings.SECTION -> cluster;
+            case SqlSettings.SECTION -> sql;
+            case JobSettings.SECTION -> job;
+            default -> throw new IllegalArgumentException(section);
+        };
+    }
+
+    private static Record defaults(String section) {
+        return switch (section) {
+            case ClusterSettings.SECTION -> ClusterSettings.defaults();
+            case SqlSettings.SECTION -> SqlSettings.defaults();
+            case JobSettings.SECTION -> JobSettings.defaults();
+            default -> throw new IllegalArgumentException(section);
+        };
     }
 
     private String computeHash() {
         ObjectNode root = ConfigJson.MAPPER.createObjectNode();
         otherSections.forEach(root::set);
-        root.set(SqlSettings.SECTION, ConfigJson.toTree(sql));
+        root.set(SqlSettings.SECTION, withKeptUnused(SqlSettings.SECTION, ConfigJson.toTree(sql)));
+        ObjectNode jobs = withKeptUnused(JobSettings.SECTION, ConfigJson.toTree(job));
+        jobs.remove("RunJobs");
+        root.set(JobSettings.SECTION, jobs);
         return ConfigJson.sha256OfCanonical(root);
     }
 
-    /** Equal when file forms, other sections and overrides are equal. */
+    /** Equal when file forms (kept fields included), other sections and overrides are equal. */
     @Override
     public boolean equals(Object o) {
         return o instanceof HaConfig other
                 && fileCluster.equals(other.fileCluster)
                 && fileSql.equals(other.fileSql)
+                && fileJob.equals(other.fileJob)
+                && keptUnused.equals(other.keptUnused)
                 && otherSections.equals(other.otherSections)
                 && overrides.equals(other.overrides);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(fileCluster, fileSql, otherSections, overrides);
+        return Objects.hash(fileCluster, fileSql, fileJob, keptUnused, otherSections, overrides);
     }
 
     /**
-     * Effective settings (DSN passwords masked), the names of other sections (their contents may
-     * hold secrets of the embedding application), the overridden settings and the hash.
+     * Effective settings (DSN passwords masked), the names (not values) of the unused Mattermost
+     * settings and of other sections (they may hold secrets: {@code AtRestEncryptKey}, the
+     * embedding application's own), the overridden settings and the hash.
      */
     @Override
     public String toString() {
         return "HaConfig[clusterSettings=" + cluster
                 + ", sqlSettings=" + sql
+                + ", jobSettings=" + job
+                + ", unusedSettings=" + unusedSettings()
                 + ", otherSections=" + otherSections.keySet()
                 + ", environmentOverrides=" + overrides.variables().keySet()
                 + ", hash=" + hash + "]";
@@ -379,6 +485,7 @@ public final class HaConfig {
     public static final class Builder {
         private ClusterSettings cluster = ClusterSettings.defaults();
         private SqlSettings sql = SqlSettings.defaults();
+        private JobSettings job;
         private final Map<String, JsonNode> others = new LinkedHashMap<>();
 
         private Builder() {
@@ -396,14 +503,21 @@ public final class HaConfig {
             return this;
         }
 
+        /** Sets JobSettings; without this call the defaults apply and the section is not saved. */
+        public Builder jobSettings(JobSettings settings) {
+            job = Objects.requireNonNull(settings, "settings");
+            return this;
+        }
+
         /**
          * Adds another section (carried through and hashed, not read); {@code tree} is copied.
          *
-         * @throws IllegalArgumentException if {@code name} is ClusterSettings or SqlSettings in any case
+         * @throws IllegalArgumentException if {@code name} is ClusterSettings, SqlSettings or
+         *     JobSettings in any case
          */
         public Builder otherSection(String name, JsonNode tree) {
-            if (ourSection(name) != null) {
-                throw new IllegalArgumentException(name + " is set with clusterSettings()/sqlSettings()");
+            if (SectionSchema.named(Objects.requireNonNull(name, "name")).isPresent()) {
+                throw new IllegalArgumentException(name + " is set with clusterSettings()/sqlSettings()/jobSettings()");
             }
             others.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(tree, "tree").deepCopy());
             return this;
@@ -416,8 +530,12 @@ public final class HaConfig {
          */
         public HaConfig build() {
             List<String> order = new ArrayList<>(List.of(ClusterSettings.SECTION, SqlSettings.SECTION));
+            if (job != null) {
+                order.add(JobSettings.SECTION);
+            }
             order.addAll(others.keySet());
-            return new HaConfig(cluster, sql, others, order, EnvironmentOverrides.NONE);
+            return new HaConfig(cluster, sql, job == null ? JobSettings.defaults() : job, Map.of(), others, order,
+                    EnvironmentOverrides.NONE);
         }
     }
 }

@@ -1,7 +1,6 @@
 package io.hacluster.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.hacluster.db.Dsn;
 
 import java.util.Objects;
 
@@ -27,11 +26,9 @@ public record ReplicaLagSetting(
         queryTimeLag = Objects.requireNonNullElse(queryTimeLag, "");
     }
 
-    /** Field values with the DSN password masked. */
+    /** Field values with the DSN password (and anything else that looks like one) masked. */
     @Override
     public String toString() {
-        return "ReplicaLagSetting[dataSource=" + Dsn.mask(dataSource)
-                + ", queryAbsoluteLag=" + queryAbsoluteLag
-                + ", queryTimeLag=" + queryTimeLag + "]";
+        return MaskedRecords.toString(this);
     }
 }

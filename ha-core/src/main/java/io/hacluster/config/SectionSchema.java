@@ -36,16 +36,27 @@ final class SectionSchema {
 
     static final SectionSchema CLUSTER = new SectionSchema(ClusterSettings.SECTION, ClusterSettings.class);
     static final SectionSchema SQL = new SectionSchema(SqlSettings.SECTION, SqlSettings.class);
+    static final SectionSchema JOB = new SectionSchema(JobSettings.SECTION, JobSettings.class);
+
+    /** The sections this library reads, in the order they are written when a file lacks them. */
+    static final List<SectionSchema> OURS = List.of(CLUSTER, SQL, JOB);
 
     private final String name;
     private final Class<? extends Record> type;
     private final List<Field> fields = new ArrayList<>();
     /** Lower-cased name or alias to field. */
     private final Map<String, Field> byLowerName = new HashMap<>();
+    /** Lower-cased name to canonical name of Mattermost's fields no record component models. */
+    private final Map<String, String> keptUnusedByLowerName = new HashMap<>();
+    /** Every name this section accepts (names, aliases, Mattermost's other fields), for suggestions. */
+    private final List<String> knownNames = new ArrayList<>();
 
     private SectionSchema(String name, Class<? extends Record> type) {
         this.name = name;
         this.type = type;
+        for (String kept : MattermostFields.keptUnused(name)) {
+            keptUnusedByLowerName.put(lower(kept), kept);
+        }
         for (RecordComponent component : type.getRecordComponents()) {
             // Jackson's annotations cannot target record components; Java copies them to the accessor.
             JsonProperty property = component.getAccessor().getAnnotation(JsonProperty.class);
@@ -56,13 +67,39 @@ final class SectionSchema {
             Field field = new Field(property.value(), kindOf(component), elementSchema(component));
             fields.add(field);
             byLowerName.put(lower(field.name()), field);
+            knownNames.add(field.name());
             JsonAlias alias = component.getAccessor().getAnnotation(JsonAlias.class);
             if (alias != null) {
                 for (String other : alias.value()) {
                     byLowerName.put(lower(other), field);
+                    knownNames.add(other);
                 }
             }
         }
+        knownNames.addAll(keptUnusedByLowerName.values().stream().sorted().toList());
+    }
+
+    /** The section named {@code name} in any case, if it is one of ours. */
+    static Optional<SectionSchema> named(String name) {
+        return OURS.stream().filter(schema -> schema.name.equalsIgnoreCase(name)).findFirst();
+    }
+
+    /**
+     * The canonical name of the Mattermost field {@code jsonName} (any case) that no record
+     * component models: kept as read, not used.
+     */
+    Optional<String> findKeptUnused(String jsonName) {
+        return Optional.ofNullable(keptUnusedByLowerName.get(lower(jsonName)));
+    }
+
+    /** Every name this section accepts: field names, their aliases and Mattermost's other fields. */
+    List<String> acceptedNames() {
+        return knownNames;
+    }
+
+    /** "unknown field in X; did you mean Y?" for a name this section does not have. */
+    String unknownField(String key) {
+        return "unknown field in " + name + "; did you mean " + ClosestName.among(key, knownNames) + "?";
     }
 
     /** Section name as written in {@code config.json}. */
@@ -80,11 +117,21 @@ final class SectionSchema {
     }
 
     /**
-     * Checks a section object from a file or the environment and returns it with canonical field
-     * names and JSON nulls dropped (a null means "use the default", as a nil pointer does in
-     * Mattermost). Every problem is added to {@code problems}, prefixed with {@code path}.
+     * As {@link #normalize(JsonNode, String, List, ObjectNode)} for an object where Mattermost's
+     * unmodelled fields cannot appear (list elements); such a name is unknown there.
      */
     ObjectNode normalize(JsonNode section, String path, List<String> problems) {
+        return normalize(section, path, problems, null);
+    }
+
+    /**
+     * Checks a section object from a file or the environment and returns it with canonical field
+     * names and JSON nulls dropped (a null means "use the default", as a nil pointer does in
+     * Mattermost). Mattermost's fields that no record component models go, under their canonical
+     * names and exactly as read, into {@code keptUnused}. Every problem is added to
+     * {@code problems}, prefixed with {@code path}.
+     */
+    ObjectNode normalize(JsonNode section, String path, List<String> problems, ObjectNode keptUnused) {
         ObjectNode out = ConfigJson.MAPPER.createObjectNode();
         if (!section.isObject()) {
             problems.add(path + ": expected an object, got " + describe(section));
@@ -94,14 +141,20 @@ final class SectionSchema {
         for (Map.Entry<String, JsonNode> entry : section.properties()) {
             String key = entry.getKey();
             Optional<Field> field = find(key);
-            if (field.isEmpty()) {
-                problems.add(path + "." + key + ": unknown field in " + name);
+            Optional<String> kept = keptUnused == null ? Optional.empty() : findKeptUnused(key);
+            if (field.isEmpty() && kept.isEmpty()) {
+                problems.add(path + "." + key + ": " + unknownField(key));
                 continue;
             }
-            String canonical = field.get().name();
+            String canonical = field.map(Field::name).orElseGet(kept::get);
             String earlier = seen.putIfAbsent(canonical, key);
             if (earlier != null) {
                 problems.add(path + "." + key + ": " + canonical + " is given twice (also as " + earlier + ")");
+                continue;
+            }
+            if (field.isEmpty()) {
+                // Not ours to check: Mattermost reads it, we only write it back.
+                keptUnused.set(canonical, entry.getValue().deepCopy());
                 continue;
             }
             if (entry.getValue().isNull()) {
@@ -216,9 +269,17 @@ final class SectionSchema {
             return "an object";
         }
         if (value.isTextual()) {
-            return "\"" + Dsn.mask(value.textValue()) + "\"";
+            return quote(value.textValue());
         }
         return value.toString();
+    }
+
+    /**
+     * A configuration or environment value quoted for an error message, with anything that looks
+     * like a password masked, whatever the shape (a DSN may sit in any field by mistake).
+     */
+    static String quote(String value) {
+        return "\"" + Dsn.mask(value) + "\"";
     }
 
     private static Kind kindOf(RecordComponent component) {

@@ -1,12 +1,10 @@
 package io.hacluster.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.hacluster.db.Dsn;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.stream.Collectors;
 
 /**
  * The {@code SqlSettings} section of a Mattermost-shaped {@code config.json}: the master DSN,
@@ -88,26 +86,10 @@ public record SqlSettings(
         return Duration.ofSeconds(queryTimeout);
     }
 
-    /** Field values with every DSN password masked. */
+    /** Field values with every DSN password (and anything else that looks like one) masked. */
     @Override
     public String toString() {
-        return "SqlSettings[driverName=" + driverName
-                + ", dataSource=" + Dsn.mask(dataSource)
-                + ", dataSourceReplicas=" + maskAll(dataSourceReplicas)
-                + ", dataSourceSearchReplicas=" + maskAll(dataSourceSearchReplicas)
-                + ", maxIdleConns=" + maxIdleConns
-                + ", maxOpenConns=" + maxOpenConns
-                + ", connMaxLifetimeMilliseconds=" + connMaxLifetimeMilliseconds
-                + ", connMaxIdleTimeMilliseconds=" + connMaxIdleTimeMilliseconds
-                + ", queryTimeout=" + queryTimeout
-                + ", replicaLagSettings=" + replicaLagSettings
-                + ", replicaMonitorIntervalSeconds=" + replicaMonitorIntervalSeconds
-                + ", replicaMaxLagBytes=" + replicaMaxLagBytes
-                + ", replicaMaxLagMilliseconds=" + replicaMaxLagMilliseconds + "]";
-    }
-
-    private static String maskAll(List<String> dsns) {
-        return dsns.stream().map(Dsn::mask).collect(Collectors.joining(", ", "[", "]"));
+        return MaskedRecords.toString(this);
     }
 
     /** Mutable builder for {@link SqlSettings}; starts from the defaults. */

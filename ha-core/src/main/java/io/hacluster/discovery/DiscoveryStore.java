@@ -1,10 +1,10 @@
 package io.hacluster.discovery;
 
+import io.hacluster.schema.LibrarySchema;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,9 +24,6 @@ final class DiscoveryStore {
             + "Id VARCHAR(26) PRIMARY KEY, Type VARCHAR(64), ClusterName VARCHAR(64), "
             + "Hostname VARCHAR(512), GossipPort INTEGER, Port INTEGER, CreateAt BIGINT, LastPingAt BIGINT)";
 
-    private static final String SQLSTATE_UNIQUE_VIOLATION = "23505";
-    private static final String SQLSTATE_DUPLICATE_TABLE = "42P07";
-
     private final ConnectionSource connections;
 
     DiscoveryStore(ConnectionSource connections) {
@@ -34,18 +31,13 @@ final class DiscoveryStore {
     }
 
     /**
-     * Creates the table when missing. PostgreSQL's {@code IF NOT EXISTS} is not atomic against a
-     * concurrent create (several nodes starting at once), which surfaces as a duplicate-key or
-     * duplicate-table error; the table then exists, which is all we need.
+     * Creates the table when missing, under the library's schema lock: nodes started together
+     * against a fresh database would otherwise race in {@code CREATE TABLE IF NOT EXISTS}, which
+     * PostgreSQL does not make atomic.
      */
     void createTableIfMissing() throws SQLException {
-        try (Connection c = connections.open(); Statement s = c.createStatement()) {
-            s.execute(CREATE_TABLE);
-        } catch (SQLException e) {
-            if (!SQLSTATE_UNIQUE_VIOLATION.equals(e.getSQLState())
-                    && !SQLSTATE_DUPLICATE_TABLE.equals(e.getSQLState())) {
-                throw e;
-            }
+        try (Connection c = connections.open()) {
+            LibrarySchema.createIfMissing(c, List.of(CREATE_TABLE));
         }
     }
 

@@ -27,8 +27,11 @@ class ConfigHashTest {
                 .otherSection("ASettings", JsonNodeFactory.instance.arrayNode().add(true))
                 .build();
         // Written out by hand from docs/configuration.md: sections and keys sorted, no whitespace,
-        // SqlSettings complete with defaults, ClusterSettings absent.
+        // SqlSettings and JobSettings complete with defaults (JobSettings without the node-specific
+        // RunJobs), ClusterSettings absent.
         String canonical = "{\"ASettings\":[true],"
+                + "\"JobSettings\":{\"CleanupConfigThresholdDays\":-1,\"CleanupJobsThresholdDays\":-1,"
+                + "\"RunScheduler\":true},"
                 + "\"SqlSettings\":{\"ConnMaxIdleTimeMilliseconds\":300000,\"ConnMaxLifetimeMilliseconds\":3600000,"
                 + "\"DataSource\":\"\",\"DataSourceReplicas\":[],\"DataSourceSearchReplicas\":[],"
                 + "\"DriverName\":\"postgres\",\"MaxIdleConns\":20,\"MaxOpenConns\":300,\"QueryTimeout\":30,"

@@ -154,15 +154,15 @@ class ConfigValidationTest {
                 .dataSourceSearchReplicas(List.of("postgres://u:pw@a,b/db"))
                 .replicaLagSettings(List.of(new ReplicaLagSetting("nonsense", "select 1", "")))))
                 .containsExactly(
-                        "SqlSettings.DataSource: invalid PostgreSQL DSN 'mysql://u:****@h/db': expected postgres://, "
-                                + "postgresql:// or jdbc:postgresql:// followed by host",
-                        "SqlSettings.DataSourceReplicas[1]: invalid PostgreSQL DSN 'postgres://u:****@h:port/db': "
-                                + "port is not a number",
-                        "SqlSettings.DataSourceSearchReplicas[0]: invalid PostgreSQL DSN 'postgres://u:****@a,b/db': "
+                        // A DSN that does not parse is never quoted, not even masked (issue 10).
+                        "SqlSettings.DataSource: invalid PostgreSQL DSN: this is a MySQL DSN; only PostgreSQL is "
+                                + "supported (postgres://user:password@host:5432/db)",
+                        "SqlSettings.DataSourceReplicas[1]: invalid PostgreSQL DSN: port is not a number",
+                        "SqlSettings.DataSourceSearchReplicas[0]: invalid PostgreSQL DSN: "
                                 + "more than one host; give each server its own DSN (master and replicas are listed "
                                 + "separately)",
-                        "SqlSettings.ReplicaLagSettings[0].DataSource: invalid PostgreSQL DSN 'nonsense': expected "
-                                + "postgres://, postgresql:// or jdbc:postgresql:// followed by host");
+                        "SqlSettings.ReplicaLagSettings[0].DataSource: invalid PostgreSQL DSN: expected "
+                                + "postgres://, postgresql:// or jdbc:postgresql:// followed by the host");
     }
 
     @Test
@@ -229,8 +229,8 @@ class ConfigValidationTest {
                 "ClusterSettings.ClusterName: \"\" is empty while ClusterSettings.Enable is true; "
                         + "nodes would not know which cluster to join",
                 "ClusterSettings.GossipPreset: \"x\" is not one of lan, wan, local",
-                "SqlSettings.DataSource: invalid PostgreSQL DSN 'bad': expected postgres://, postgresql:// or "
-                        + "jdbc:postgresql:// followed by host",
+                "SqlSettings.DataSource: invalid PostgreSQL DSN: expected postgres://, postgresql:// or "
+                        + "jdbc:postgresql:// followed by the host",
                 "SqlSettings.MaxOpenConns: -1 must be greater than 0");
     }
 

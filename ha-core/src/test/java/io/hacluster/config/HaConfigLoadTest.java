@@ -213,9 +213,10 @@ class HaConfigLoadTest {
                 """;
         assertThatThrownBy(() -> HaConfig.parse(json, Map.of()))
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactly(
-                        "ClusterSettings.GosipPort: unknown field in ClusterSettings",
-                        "SqlSettings.DataSourceReplica: unknown field in SqlSettings",
-                        "SqlSettings.ReplicaLagSettings[0].QueryLag: unknown field in ReplicaLagSetting"))
+                        "ClusterSettings.GosipPort: unknown field in ClusterSettings; did you mean GossipPort?",
+                        "SqlSettings.DataSourceReplica: unknown field in SqlSettings; did you mean DataSourceReplicas?",
+                        "SqlSettings.ReplicaLagSettings[0].QueryLag: unknown field in ReplicaLagSetting; "
+                                + "did you mean QueryTimeLag?"))
                 .hasMessageContaining("GosipPort").hasMessageContaining("DataSourceReplica");
     }
 
@@ -268,16 +269,17 @@ class HaConfigLoadTest {
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactly(
                         "HA_CLUSTERSETTINGS_ENABLE (ClusterSettings.Enable): expected a boolean "
                                 + "(true, false, 1, 0, t, f), got \"yes\"",
-                        "HA_CLUSTERSETTINGS_GOSIPPORT: unknown field GOSIPPORT in ClusterSettings",
+                        "HA_CLUSTERSETTINGS_GOSIPPORT: unknown field GOSIPPORT in ClusterSettings; "
+                                + "did you mean HA_CLUSTERSETTINGS_GOSSIPPORT?",
                         "HA_CLUSTERSETTINGS_GOSSIPPORT (ClusterSettings.GossipPort): expected an integer in "
                                 + "-2147483648..2147483647, got \"90000000000\"",
-                        "HA_SERVICESETTINGS_SITEURL: unknown section SERVICESETTINGS; only ClusterSettings and "
-                                + "SqlSettings can be overridden",
+                        "HA_SERVICESETTINGS_SITEURL: unknown section SERVICESETTINGS; only ClusterSettings, "
+                                + "SqlSettings and JobSettings can be overridden",
                         "HA_SQLSETTINGS: names no field; expected HA_SQLSETTINGS_<FIELD>",
                         "HA_SQLSETTINGS_MAXIDLECONNS (SqlSettings.MaxIdleConns): expected an integer in "
                                 + "-2147483648..2147483647, got \"\"",
                         "HA_SQLSETTINGS_REPLICALAGSETTINGS (SqlSettings.ReplicaLagSettings)[0].Query: "
-                                + "unknown field in ReplicaLagSetting",
+                                + "unknown field in ReplicaLagSetting; did you mean QueryTimeLag?",
                         "HA_SQLSETTINGS_REPLICAMAXLAGBYTES (SqlSettings.ReplicaMaxLagBytes): expected an integer in "
                                 + "-9223372036854775808..9223372036854775807, got \"12MB\""));
     }

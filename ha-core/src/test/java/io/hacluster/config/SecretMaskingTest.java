@@ -87,8 +87,9 @@ class SecretMaskingTest {
                 Map.of());
         assertNoSecret("bad DSNs", e);
         assertThat(e.problems()).hasSize(4);
-        assertThat(e.getMessage()).contains("SqlSettings.DataSource: invalid PostgreSQL DSN "
-                + "'postgres://mmuser:****@db:notaport/mattermost'");
+        // A DSN that does not parse is not quoted at all, so its password cannot leak (issue 10).
+        assertThat(e.getMessage()).contains("SqlSettings.DataSource: invalid PostgreSQL DSN: port is not a number")
+                .doesNotContain("mmuser");
     }
 
     @Test
@@ -118,6 +119,87 @@ class SecretMaskingTest {
                 "[{\"DataSource\": \"postgres://u:" + SECRET + "@db:bad/x\", \"QueryTimeLag\": \"q\"}]")));
         assertNoSecret("a list where a string belongs", failure("{}", Map.of(
                 "HA_SQLSETTINGS_DATASOURCEREPLICAS", "postgres://u:" + SECRET + "@db:bad/x")));
+    }
+
+    /** Values with {@link #SECRET} where a password goes, in the shapes issue 10 lists and more. */
+    private static final List<String> SECRET_SHAPES = List.of(
+            "postgres//mm:" + SECRET + "@127.0.0.1:5432/db",
+            "postgres:/mm:" + SECRET + "@127.0.0.1:5432/db",
+            "postgres:mm:" + SECRET + "@127.0.0.1:5432/db",
+            "mm:" + SECRET + "@tcp(db:3306)/mattermost?charset=utf8mb4",
+            "host=db user=mm password = " + SECRET + " dbname=mattermost",
+            "password='" + SECRET + " x'",
+            "jdbc:postgresql://db/mm?PASSWORD=" + SECRET,
+            "jdbc:postgresql://mm:" + SECRET + "@db/mm",
+            "postgres://u:" + SECRET + "@db:notaport/x",
+            "postgres://u:" + SECRET + "/x@db/x",
+            "postgres://u:" + SECRET + "@db/x",
+            "postgres://u:" + SECRET + "@db/x?sslpassword=" + SECRET);
+
+    /**
+     * Every shape in every field of our sections, from the file and from the environment: the
+     * configuration either fails with no secret in the exception, or loads and prints no secret.
+     */
+    @Test
+    void noSecretShapeInAnyFieldOrVariableEverShows() {
+        int failures = 0;
+        for (SectionSchema schema : SectionSchema.OURS) {
+            for (SectionSchema.Field field : schema.fields()) {
+                for (String shape : SECRET_SHAPES) {
+                    String what = schema.name() + "." + field.name() + " = " + shape.replace(SECRET, "<secret>");
+                    String value = switch (field.kind()) {
+                        case STRING_LIST -> "[" + jsonString(shape) + "]";
+                        case RECORD_LIST -> "[{\"DataSource\": " + jsonString(shape) + ", \"QueryTimeLag\": \"q\"}]";
+                        default -> jsonString(shape);
+                    };
+                    String master = schema == SectionSchema.SQL ? "\"DataSource\": \"postgres://m/db\", " : "";
+                    failures += checkNoSecret("file " + what, "{\"" + schema.name() + "\": {" + master
+                            + "\"" + field.name() + "\": " + value + "}}", Map.of());
+                    String variable = "HA_" + schema.name().toUpperCase(java.util.Locale.ROOT) + "_"
+                            + field.name().toUpperCase(java.util.Locale.ROOT);
+                    String envValue = field.kind() == SectionSchema.Kind.RECORD_LIST ? value : shape;
+                    failures += checkNoSecret("environment " + what, master.isEmpty() ? "{}"
+                            : "{\"SqlSettings\": {\"DataSource\": \"postgres://m/db\"}}", Map.of(variable, envValue));
+                }
+            }
+        }
+        // Most combinations must really be errors, or the check above proves little.
+        assertThat(failures).isGreaterThan(SECRET_SHAPES.size() * 20);
+    }
+
+    /** 1 if the configuration failed, 0 if it loaded; either way no secret may show. */
+    private static int checkNoSecret(String what, String json, Map<String, String> env) {
+        HaConfig config;
+        try {
+            config = HaConfig.parse(json, env);
+        } catch (ConfigException e) {
+            assertNoSecret(what, e);
+            return 1;
+        }
+        assertNoSecret(what + " (toString)", config.toString());
+        assertNoSecret(what + " (environmentOverrides)", config.environmentOverrides() + " " + config.unusedSettings());
+        return 0;
+    }
+
+    private static String jsonString(String text) {
+        try {
+            return ConfigJson.MAPPER.writeValueAsString(text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void atRestEncryptKeyNeverShowsInAnyForm() throws Exception {
+        HaConfig config = HaConfig.parse("{\"SqlSettings\": {\"AtRestEncryptKey\": \"" + SECRET + "\"}}",
+                Map.of("HA_SQLSETTINGS_ATRESTENCRYPTKEY", TestConfigs.MASTER_PASSWORD));
+        assertNoSecret("HaConfig.toString", config.toString());
+        assertNoSecret("SqlSettings.toString", config.sqlSettings().toString());
+        assertNoSecret("unusedSettings", String.valueOf(config.unusedSettings()));
+        assertThat(config.toJson()).contains(SECRET);  // the file needs it
+        assertNoSecret("invalid configuration with the key", catchThrowableOfType(ConfigException.class,
+                () -> HaConfig.parse("{\"SqlSettings\": {\"AtRestEncryptKey\": \"" + SECRET + "\", \"MaxOpenConns\": 0}}",
+                        Map.of())));
     }
 
     @Test

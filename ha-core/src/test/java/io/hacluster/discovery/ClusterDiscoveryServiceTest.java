@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -225,6 +226,43 @@ class ClusterDiscoveryServiceTest {
             pool.shutdownNow();
         }
         assertThat(rows()).hasSize(n);
+    }
+
+    /**
+     * Issue 11: app servers started together against a fresh database. Every round drops the
+     * table, then five nodes run the first-start path at the same instant; all must register.
+     */
+    @Test
+    void simultaneousFirstStartsAgainstAnEmptyDatabaseAllSucceedEveryRound() throws Exception {
+        int nodes = 5;
+        int rounds = 20;
+        ExecutorService pool = Executors.newFixedThreadPool(nodes);
+        try {
+            for (int round = 0; round < rounds; round++) {
+                try (Connection c = connect(); Statement s = c.createStatement()) {
+                    s.execute("DROP TABLE IF EXISTS ClusterDiscovery");
+                }
+                CyclicBarrier together = new CyclicBarrier(nodes);
+                List<ClusterDiscoveryService> started = new ArrayList<>();
+                List<Future<List<DiscoveryRow>>> starts = new ArrayList<>();
+                for (int i = 0; i < nodes; i++) {
+                    ClusterDiscoveryService s = service(NodeId.generate(),
+                            settings("127.0.0.1", 18074 + 10 * i, Duration.ofMinutes(10)), new ArrayList<>());
+                    started.add(s);
+                    starts.add(pool.submit(() -> {
+                        together.await(30, TimeUnit.SECONDS);
+                        return s.start();
+                    }));
+                }
+                for (Future<List<DiscoveryRow>> f : starts) {
+                    f.get(60, TimeUnit.SECONDS);  // rethrows the SQLException of a start that failed
+                }
+                assertThat(rows()).as("round %d", round).hasSize(nodes);
+                started.forEach(ClusterDiscoveryService::close);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test

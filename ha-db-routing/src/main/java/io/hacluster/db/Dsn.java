@@ -7,6 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One PostgreSQL server address with credentials, parsed from either form an operator writes:
@@ -19,7 +21,10 @@ import java.util.Objects;
  * </ul>
  *
  * <p>The password never leaves this object except through {@link #password()}: {@link #toString()}
- * is the {@link #masked()} form, and parse errors quote only the masked input.
+ * is the {@link #masked()} form, and a parse error never quotes the input at all, since text that
+ * does not parse cannot be trusted to have its password where a masker would look for it. The
+ * host must be a plain host name or address, so {@link #label()} (used in pool and thread names)
+ * can hold nothing else.
  *
  * <p>Only one host per DSN: a multi-host libpq or PgJDBC address is rejected, since the router
  * itself chooses between servers (list replicas separately).
@@ -30,6 +35,14 @@ public final class Dsn {
     public static final int DEFAULT_PORT = 5432;
 
     private static final String MASK = "****";
+
+    /**
+     * A key whose value is a secret, then its separator: {@code password}, {@code sslpassword},
+     * {@code passwd}, {@code pwd}, {@code pass}, {@code secret}, {@code AtRestEncryptKey}, any case,
+     * an optional closing quote of a quoted key, {@code =} or {@code :} with optional spaces.
+     */
+    private static final Pattern SECRET_KEY = Pattern.compile(
+            "(?i)(?:password|passwd|pwd|pass|secret|atrestencryptkey)[\"']?\\s*[=:]\\s*");
 
     /** libpq parameter names that PgJDBC spells differently; everything else passes through unchanged. */
     private static final Map<String, String> LIBPQ_TO_PGJDBC = Map.of(
@@ -66,63 +79,142 @@ public final class Dsn {
      * Parses a DSN in either supported form.
      *
      * @throws IllegalArgumentException if the text is not a single-host PostgreSQL DSN; the message
-     *     quotes the input with its password masked
+     *     says what is wrong and never quotes the input (nor any part of it), and there is no cause
      */
     public static Dsn parse(String text) {
         if (text == null) {
-            throw new IllegalArgumentException("DSN is null");
+            throw new IllegalArgumentException("invalid PostgreSQL DSN: DSN is null");
         }
         String trimmed = text.strip();
         try {
             return doParse(trimmed);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("invalid PostgreSQL DSN '" + mask(trimmed) + "': " + e.getMessage());
+            // The reasons below are fixed texts that never include input; no cause is kept.
+            throw new IllegalArgumentException("invalid PostgreSQL DSN: " + e.getMessage());
         }
     }
 
     /**
-     * Masks anything in {@code text} that looks like a DSN password: the part after the first
-     * {@code :} of a URL's user info, and the value of every {@code password=} parameter. Works on
-     * text that does not parse (error messages, raw configuration values) and errs on the side of
-     * masking too much.
+     * Masks anything in {@code text} that looks like a password, whatever the shape of the text:
+     *
+     * <ul>
+     *   <li>URL-style user info, {@code user:password@host}, with or without a well-formed scheme
+     *       ({@code postgres://}, {@code postgres//}, {@code postgres:/}, {@code postgres:user:pw@},
+     *       MySQL's {@code user:pw@tcp(host)/db}): everything from the first {@code :} that is not
+     *       a scheme's to the {@code @} that ends the user info;</li>
+     *   <li>the value of every key that names a secret ({@code password}, {@code sslpassword},
+     *       {@code pwd}, {@code AtRestEncryptKey}, ...), in any case, with {@code =} or {@code :}
+     *       and optional spaces ({@code password = pw}, {@code "Password": "pw"}, {@code ?PASSWORD=pw}),
+     *       quoted or not.</li>
+     * </ul>
+     *
+     * <p>Works on text that does not parse (error messages, raw configuration values) and errs on
+     * the side of masking too much: a host or user next to a password may be masked with it.
      */
     public static String mask(String text) {
         if (text == null) {
             return null;
         }
-        StringBuilder out = new StringBuilder(text);
-        int scheme = text.indexOf("://");
-        if (scheme >= 0) {
-            int authorityStart = scheme + 3;
-            int at = text.lastIndexOf('@');
-            if (at > authorityStart) {
-                int colon = text.indexOf(':', authorityStart);
-                if (colon >= 0 && colon < at) {
-                    out.replace(colon + 1, at, MASK);
-                }
-            }
-        }
-        return maskPasswordParams(out.toString());
+        return maskSecretValues(maskUserInfo(text));
     }
 
-    private static String maskPasswordParams(String text) {
-        String lower = text.toLowerCase(Locale.ROOT);
-        StringBuilder out = new StringBuilder();
-        int from = 0;
-        while (true) {
-            int idx = lower.indexOf("password=", from);
-            if (idx < 0) {
-                out.append(text, from, text.length());
-                return out.toString();
+    /**
+     * Masks the password of the first URL-style user info: from the first {@code :} that does not
+     * end a scheme to the {@code @} that ends the user info. That {@code @} is the last one before
+     * the query string when there is one (an {@code @} may appear unencoded in a password, or in a
+     * query value), otherwise the last one of the text.
+     */
+    private static String maskUserInfo(String text) {
+        int colon = -1;
+        for (int i = text.indexOf(':'); i >= 0; i = text.indexOf(':', i + 1)) {
+            if (!endsScheme(text, i)) {
+                colon = i;
+                break;
             }
-            int valueStart = idx + "password=".length();
-            int valueEnd = text.indexOf('&', valueStart);
-            if (valueEnd < 0) {
-                valueEnd = text.length();
+        }
+        if (colon < 0) {
+            return text;
+        }
+        int query = text.indexOf('?', colon);
+        int at = query >= 0 ? text.lastIndexOf('@', query) : -1;
+        if (at <= colon) {
+            at = text.lastIndexOf('@');
+        }
+        if (at <= colon) {
+            return text;
+        }
+        return text.substring(0, colon + 1) + MASK + text.substring(at);
+    }
+
+    /**
+     * Whether the {@code :} at {@code colon} ends a URL scheme: it follows a scheme word
+     * ({@code [A-Za-z][A-Za-z0-9+.-]*}) and is followed by {@code /} or by another scheme word and
+     * {@code :/} ({@code jdbc:postgresql://}). {@code postgres:user:pw@host} has no such colon, so
+     * its first colon is taken as the password's.
+     */
+    private static boolean endsScheme(String text, int colon) {
+        int wordStart = colon;
+        while (wordStart > 0 && isSchemeChar(text.charAt(wordStart - 1))) {
+            wordStart--;
+        }
+        if (wordStart == colon || !Character.isLetter(text.charAt(wordStart))) {
+            return false;
+        }
+        int next = colon + 1;
+        if (next < text.length() && text.charAt(next) == '/') {
+            return true;
+        }
+        int wordEnd = next;
+        while (wordEnd < text.length() && isSchemeChar(text.charAt(wordEnd))) {
+            wordEnd++;
+        }
+        return wordEnd > next && Character.isLetter(text.charAt(next)) && text.startsWith(":/", wordEnd);
+    }
+
+    private static boolean isSchemeChar(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                || c == '+' || c == '.' || c == '-';
+    }
+
+    /**
+     * Masks the value of every key that names a secret, in any case, as {@code key=value},
+     * {@code key = value}, {@code key: value}, {@code "key": "value"}. A quoted value ends at its
+     * closing quote; a query parameter ({@code ?key=} or {@code &key=}) at the next {@code &} or
+     * {@code #}; any other value at the next whitespace, {@code &} or {@code ;}.
+     */
+    private static String maskSecretValues(String text) {
+        Matcher key = SECRET_KEY.matcher(text);
+        StringBuilder out = new StringBuilder(text.length());
+        int from = 0;
+        while (from < text.length() && key.find(from)) {
+            int valueStart = key.end();
+            int valueEnd;
+            boolean queryParameter = key.start() > 0 && "?&".indexOf(text.charAt(key.start() - 1)) >= 0;
+            if (valueStart < text.length() && (text.charAt(valueStart) == '"' || text.charAt(valueStart) == '\'')) {
+                char quote = text.charAt(valueStart);
+                valueStart++;
+                valueEnd = valueStart;
+                while (valueEnd < text.length() && text.charAt(valueEnd) != quote) {
+                    valueEnd += text.charAt(valueEnd) == '\\' ? 2 : 1;
+                }
+                valueEnd = Math.min(valueEnd, text.length());
+            } else {
+                valueEnd = valueStart;
+                while (valueEnd < text.length() && !endsValue(text.charAt(valueEnd), queryParameter)) {
+                    valueEnd++;
+                }
             }
             out.append(text, from, valueStart).append(MASK);
             from = valueEnd;
         }
+        return out.append(text, Math.min(from, text.length()), text.length()).toString();
+    }
+
+    private static boolean endsValue(char c, boolean queryParameter) {
+        if (queryParameter) {
+            return c == '&' || c == '#';
+        }
+        return Character.isWhitespace(c) || c == '&' || c == ';';
     }
 
     private static Dsn doParse(String text) {
@@ -142,12 +234,16 @@ public final class Dsn {
             restStart = "postgresql://".length();
             jdbc = false;
         } else {
-            throw new IllegalArgumentException(
-                    "expected postgres://, postgresql:// or jdbc:postgresql:// followed by host");
+            throw new IllegalArgumentException(unsupportedShape(lower));
         }
 
         // Query string: everything after the first '?' that follows the user info.
-        int at = jdbc ? -1 : userInfoEnd(text, restStart);
+        int at = userInfoEnd(text, restStart);
+        if (jdbc && at >= 0) {
+            // PgJDBC has no user info in its URLs: it would take "user:password@host" for the host.
+            throw new IllegalArgumentException("a jdbc:postgresql:// URL cannot carry user:password@ before the "
+                    + "host; give them as parameters (?user=...&password=...) or write postgres://user:password@host");
+        }
         int hostStart = at >= 0 ? at + 1 : restStart;
         int query = text.indexOf('?', hostStart);
         int pathOrQueryEnd = query >= 0 ? query : text.length();
@@ -207,6 +303,7 @@ public final class Dsn {
         if (host.isEmpty()) {
             throw new IllegalArgumentException("host is missing");
         }
+        checkHost(host, hostPort.startsWith("["));
         if (portText != null && !portText.isEmpty()) {
             port = parsePort(portText);
         }
@@ -228,16 +325,18 @@ public final class Dsn {
                 }
                 int eq = pair.indexOf('=');
                 String key = decode(eq >= 0 ? pair.substring(0, eq) : pair, "parameter name");
-                String value = eq >= 0 ? decode(pair.substring(eq + 1), "parameter " + key) : "";
+                String value = eq >= 0 ? decode(pair.substring(eq + 1), "a parameter value") : "";
                 if (key.isEmpty()) {
                     throw new IllegalArgumentException("empty parameter name");
                 }
-                if (key.equals("user")) {
+                // PgJDBC and libpq spell these in lower case; any other case is still a credential and
+                // must not pass through to the JDBC URL (and from there into pool logs) as a parameter.
+                if (key.equalsIgnoreCase("user")) {
                     if (!user.isEmpty() && !user.equals(value)) {
                         throw new IllegalArgumentException("user given twice with different values");
                     }
                     user = value;
-                } else if (key.equals("password")) {
+                } else if (key.equalsIgnoreCase("password")) {
                     if (password != null) {
                         throw new IllegalArgumentException("password given twice");
                     }
@@ -273,17 +372,52 @@ public final class Dsn {
         return at >= restStart ? at : -1;
     }
 
+    /** The number is not quoted: in a malformed DSN the "port" may be a piece of the password. */
     private static int parsePort(String text) {
-        int port;
-        try {
-            port = Integer.parseInt(text);
-        } catch (NumberFormatException e) {
+        if (text.length() > 5 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
             throw new IllegalArgumentException("port is not a number");
         }
+        int port = Integer.parseInt(text);
         if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException("port " + port + " is out of range 1..65535");
+            throw new IllegalArgumentException("port is out of range 1..65535");
         }
         return port;
+    }
+
+    /**
+     * A host name or IPv4 address ({@code [A-Za-z0-9._-]}), or inside brackets an IPv6 address
+     * with an optional zone. Anything else (an {@code @}, a {@code :} outside brackets, spaces)
+     * means the text was not understood, and the "host" may hold part of a password.
+     */
+    private static void checkHost(String host, boolean bracketed) {
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            boolean nameChar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '.' || c == '-' || c == '_';
+            boolean ok = nameChar || (bracketed && (c == ':' || c == '%'));
+            if (!ok) {
+                throw new IllegalArgumentException(bracketed
+                        ? "the address in brackets is not an IPv6 address"
+                        : "the host is not a host name or address (an unencoded '/', '?', '@' or ':' in the "
+                                + "password must be percent-encoded)");
+            }
+        }
+    }
+
+    /** Why {@code lower} (the lower-cased input) is not one of our two forms, without quoting it. */
+    private static String unsupportedShape(String lower) {
+        if (lower.startsWith("mysql:") || lower.contains("@tcp(") || lower.contains("@unix(")) {
+            return "this is a MySQL DSN; only PostgreSQL is supported (postgres://user:password@host:5432/db)";
+        }
+        if (lower.startsWith("postgres") || lower.startsWith("jdbc:postgres")) {
+            return "the scheme must be written postgres://, postgresql:// or jdbc:postgresql:// (with both "
+                    + "slashes) followed by the host";
+        }
+        if (!lower.contains("://") && lower.contains("=")) {
+            return "key/value connection strings (host=... user=...) are not supported; write "
+                    + "postgres://user:password@host:5432/db";
+        }
+        return "expected postgres://, postgresql:// or jdbc:postgresql:// followed by the host";
     }
 
     /** Percent-decoding as in RFC 3986 (a '+' stays a '+', unlike form decoding). */
@@ -382,12 +516,14 @@ public final class Dsn {
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port + "/" + database;
     }
 
-    /** The DSN as it was written, with the password replaced by {@code ****}. */
+    /**
+     * The DSN as it was written, with the password replaced by {@code ****}, and so is the value of
+     * any other parameter that names a secret ({@code sslpassword}, ...).
+     */
     public String masked() {
-        if (passwordStart < 0) {
-            return original;
-        }
-        return original.substring(0, passwordStart) + MASK + original.substring(passwordEnd);
+        String withoutPassword = passwordStart < 0 ? original
+                : original.substring(0, passwordStart) + MASK + original.substring(passwordEnd);
+        return maskSecretValues(withoutPassword);
     }
 
     /** Equal when server, database, user, password and parameters are equal, whatever the written form. */
