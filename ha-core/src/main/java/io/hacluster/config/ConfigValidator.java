@@ -86,6 +86,13 @@ final class ConfigValidator {
     }
 
     private static void checkSql(SqlSettings s, List<String> problems) {
+        if ("mysql".equals(s.driverName())) {
+            // Mattermost's other driver: one clear problem, not one per MySQL-shaped DSN
+            problems.add(S + "DriverName: \"mysql\" is not supported: ha-cluster's router speaks PostgreSQL only; "
+                    + "set DriverName to postgres with postgres:// DSNs, or drop SqlSettings.DataSource and cluster "
+                    + "through ClusterSettings.Seeds without a database");
+            return;
+        }
         if (!"postgres".equals(s.driverName())) {
             problems.add(S + "DriverName: " + quote(s.driverName()) + " is not supported; only postgres is");
         }

@@ -143,8 +143,10 @@ class ConfigValidationTest {
 
     @Test
     void onlyPostgresIsSupported() {
-        assertThat(sqlProblems(b -> b.driverName("mysql")))
-                .containsExactly("SqlSettings.DriverName: \"mysql\" is not supported; only postgres is");
+        assertThat(sqlProblems(b -> b.driverName("mysql"))).singleElement().asString()
+                .startsWith("SqlSettings.DriverName: \"mysql\" is not supported: ha-cluster's router speaks PostgreSQL only");
+        assertThat(sqlProblems(b -> b.driverName("sqlite")))
+                .containsExactly("SqlSettings.DriverName: \"sqlite\" is not supported; only postgres is");
     }
 
     @Test

@@ -52,18 +52,14 @@ class MattermostConfigTest {
 
     @Test
     void theSeedsSqlSettingsBlockHasNoUnknownFieldOnlyItsMySqlIsRefusedAndNoPasswordIsQuoted() {
-        // The block as the seed writes it is MySQL; ha-cluster is PostgreSQL-only, so exactly the
-        // driver and the three DSNs are refused, and Trace / AtRestEncryptKey are not problems.
+        // The block as the seed writes it is MySQL; ha-cluster is PostgreSQL-only, so the one problem
+        // is the driver (saying what to do), and Trace / AtRestEncryptKey are not problems.
         ConfigException e = failure("{" + seedBlock("cluster-settings") + ", " + seedBlock("sql-settings") + "}",
                 Map.of());
         assertThat(e.problems()).containsExactly(
-                "SqlSettings.DriverName: \"mysql\" is not supported; only postgres is",
-                "SqlSettings.DataSource: invalid PostgreSQL DSN: this is a MySQL DSN; only PostgreSQL is supported "
-                        + "(postgres://user:password@host:5432/db)",
-                "SqlSettings.DataSourceReplicas[0]: invalid PostgreSQL DSN: this is a MySQL DSN; only PostgreSQL is "
-                        + "supported (postgres://user:password@host:5432/db)",
-                "SqlSettings.DataSourceReplicas[1]: invalid PostgreSQL DSN: this is a MySQL DSN; only PostgreSQL is "
-                        + "supported (postgres://user:password@host:5432/db)");
+                "SqlSettings.DriverName: \"mysql\" is not supported: ha-cluster's router speaks PostgreSQL only; "
+                        + "set DriverName to postgres with postgres:// DSNs, or drop SqlSettings.DataSource and cluster "
+                        + "through ClusterSettings.Seeds without a database");
         assertThat(e.getMessage()).doesNotContain("master_password").doesNotContain("slave_password")
                 .doesNotContain("unknown field");
     }
