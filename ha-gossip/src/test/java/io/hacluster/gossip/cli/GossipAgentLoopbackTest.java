@@ -109,10 +109,13 @@ class GossipAgentLoopbackTest {
                     assertThat(agent.lines).contains(line("dead", doomed.localMember())));
 
             // SIGTERM: the agent leaves gracefully, so the seed records LEFT, not DEAD.
-            agent.process.destroy();
+            agent.process.toHandle().destroy();  // Process.destroy() would also close our end of its output
             assertThat(agent.process.waitFor(20, TimeUnit.SECONDS)).as("agent exits; stderr: %s", agent.stderr).isTrue();
-            await("left").atMost(WAIT).untilAsserted(() ->
-                    assertThat(seed.member("agent-1").state()).isEqualTo(MemberState.LEFT));
+            await("left").atMost(WAIT).untilAsserted(() -> {
+                Member gone = seed.member("agent-1");  // null (forgotten) must fail the wait, not throw out of it
+                assertThat(gone).as("seed's entry for agent-1").isNotNull();
+                assertThat(gone.state()).isEqualTo(MemberState.LEFT);
+            });
             assertThat(agent.lines).allMatch(l -> l.matches("\\{\"event\":\"(join|leave|update|dead)\",\"name\":\"[^\"]+\",\"address\":\"127\\.0\\.0\\.1:\\d+\"}"));
         } finally {
             seed.shutdown();
