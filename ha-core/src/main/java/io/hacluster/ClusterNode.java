@@ -89,6 +89,10 @@ public final class ClusterNode implements AutoCloseable {
     private ClusterDiscoveryService discovery;
     private ScheduledThreadPoolExecutor clusterThread;
     private Thread shutdownHook;
+    private MembershipBridge bridge;
+    /** Completes when close() has finished; a second closer waits for it. */
+    private final CompletableFuture<Void> closeDone = new CompletableFuture<>();
+    private volatile Thread closer;
     private List<InetSocketAddress> staticSeeds = List.of();
     private volatile boolean halted;
     /** Handlers registered before start, handed to the messenger when it is created. */
@@ -135,6 +139,7 @@ public final class ClusterNode implements AutoCloseable {
                 LOG.warn("node {} failed to start: {}", id, e.getMessage());
                 stopAll();
                 state = LifecycleState.CLOSED;
+                closeDone.complete(null);
                 throw e instanceof ClusterStartException ? e
                         : new ClusterStartException("node failed to start: " + e.getMessage(), e);
             }
@@ -198,6 +203,7 @@ public final class ClusterNode implements AutoCloseable {
                 host, streaming.getPort());
         byte[] metaBytes = meta.encode();  // fails clearly before any gossip when it is too large
 
+        bridge = new MembershipBridge(id, () -> messenger);
         NettyTransport transport = NettyTransport.bind(NettyTransportConfig
                 .of(id, new InetSocketAddress(bindHost, settings.gossipPort()))
                 .withAdvertiseAddress(new InetSocketAddress(advertisedIp, settings.gossipPort())));
@@ -206,7 +212,7 @@ public final class ClusterNode implements AutoCloseable {
                     .transport(transport)
                     .metadataProvider(limit -> metaBytes)
                     .aliveFilter(this::acceptMember)
-                    .membershipListener(new MembershipBridge(id, () -> messenger))
+                    .membershipListener(bridge)
                     .messageListener(payload -> messenger.receiveBestEffort(payload))
                     .build();
         } catch (RuntimeException e) {
@@ -342,8 +348,13 @@ public final class ClusterNode implements AutoCloseable {
         if (!options.shutdownHook) {
             return;
         }
-        shutdownHook = new Thread(this::close, "ha-" + id + "-shutdown");
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        Thread hook = new Thread(this::close, "ha-" + id + "-shutdown");
+        try {
+            Runtime.getRuntime().addShutdownHook(hook);
+            shutdownHook = hook;
+        } catch (IllegalStateException jvmShuttingDown) {
+            LOG.warn("node {}: the JVM is already shutting down; no shutdown hook installed", id);
+        }
     }
 
     private void removeShutdownHook() {
@@ -369,16 +380,50 @@ public final class ClusterNode implements AutoCloseable {
      */
     @Override
     public void close() {
+        boolean first;
         synchronized (lifecycle) {
-            if (state == LifecycleState.CLOSED || state == LifecycleState.CLOSING) {
-                return;
-            }
+            first = state != LifecycleState.CLOSED && state != LifecycleState.CLOSING;
             if (state == LifecycleState.NEW) {
                 state = LifecycleState.CLOSED;
+                closeDone.complete(null);
                 return;
             }
-            state = LifecycleState.CLOSING;
+            if (first) {
+                state = LifecycleState.CLOSING;
+                closer = Thread.currentThread();
+            }
         }
+        if (!first) {
+            awaitOtherCloser();  // outside the lock: the first closer needs it to finish
+            return;
+        }
+        try {
+            closeOnce();
+        } finally {
+            closeDone.complete(null);
+        }
+    }
+
+    /**
+     * Another thread is closing (an application's shutdown beside the node's hook): wait until it
+     * is done, so the caller does not tear down what handlers still use; bounded by what close
+     * itself is bounded by.
+     */
+    private void awaitOtherCloser() {
+        if (Thread.currentThread() == closer) {
+            return;  // close() called again from inside close(), e.g. by a listener
+        }
+        long bound = options.healthDrain.plus(options.drainTimeout).plus(options.leaveTimeout).plusSeconds(30).toMillis();
+        try {
+            closeDone.get(bound, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.warn("node {}: the other close() did not finish within {} ms", id, bound);
+        }
+    }
+
+    private void closeOnce() {
         removeShutdownHook();
         if (!options.healthDrain.isZero() && health != null) {
             try {
@@ -503,15 +548,13 @@ public final class ClusterNode implements AutoCloseable {
                 .toList();
     }
 
-    /** The ids of the other members gossip shows alive or suspect now: the targets of a broadcast. */
+    /**
+     * The other alive and suspect members as of the latest membership event: the targets of a
+     * broadcast, kept by the membership bridge a moment before {@link #members()} shows the event.
+     */
     private List<String> liveOthers() {
-        List<String> out = new ArrayList<>();
-        for (Member m : running().members()) {
-            if (m.isLive() && !m.name().equals(id)) {
-                out.add(m.name());
-            }
-        }
-        return out;
+        running();
+        return bridge.liveTargets();
     }
 
     /**
@@ -679,12 +722,10 @@ public final class ClusterNode implements AutoCloseable {
      */
     public CompletableFuture<SendResult> sendTo(String nodeId, ClusterMessage message) {
         Messenger m = requireMessenger();
-        if (!nodeId.equals(id)) {
+        if (!nodeId.equals(id) && !liveOthers().contains(nodeId)) {
             Member target = running().member(nodeId);
-            if (target == null || !target.isLive()) {
-                return CompletableFuture.failedFuture(new io.hacluster.messaging.PeerUnavailableException(nodeId,
-                        "node " + nodeId + (target == null ? " is not a member" : " is " + target.state())));
-            }
+            return CompletableFuture.failedFuture(new io.hacluster.messaging.PeerUnavailableException(nodeId,
+                    "node " + nodeId + (target == null ? " is not a member" : " is " + target.state())));
         }
         return m.sendTo(nodeId, message);
     }
@@ -700,7 +741,7 @@ public final class ClusterNode implements AutoCloseable {
      */
     public CompletableFuture<Map<String, NodeReply>> gather(String event, byte[] data, Duration timeout) {
         Messenger m = requireMessenger();
-        List<String> targets = liveOthers();
+        List<String> targets = new ArrayList<>(liveOthers());
         targets.add(id);
         return m.gather(event, data, timeout, targets);
     }

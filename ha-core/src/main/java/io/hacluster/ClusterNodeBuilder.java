@@ -166,6 +166,7 @@ public final class ClusterNodeBuilder {
      * for messages in flight: at-least-once, a restarted node may handle them again).
      */
     public ClusterNodeBuilder drainTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "drainTimeout");
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("drainTimeout must not be negative");
         }
@@ -213,6 +214,7 @@ public final class ClusterNodeBuilder {
     }
 
     private static Duration requirePositive(Duration d, String name) {
+        Objects.requireNonNull(d, name);
         if (d.isNegative() || d.isZero()) {
             throw new IllegalArgumentException(name + " must be positive");
         }

@@ -6,6 +6,8 @@ import io.hacluster.gossip.MembershipListener;
 import io.hacluster.identity.NodeMeta;
 import io.hacluster.messaging.Messenger;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,6 +18,11 @@ import org.slf4j.LoggerFactory;
  * {@link ClusterNode#members()} and the messenger never disagree. A peer that gossip reports
  * dead or left stays gone in the messenger until gossip reports it alive again, which gossip
  * only does for a higher incarnation.
+ *
+ * <p>It also keeps the broadcast targets: the other live members, as an immutable list replaced
+ * on each event (a joining node is added after the messenger knows it, a departing one removed
+ * before the messenger refuses it), so a send never names a peer the messenger cannot take and
+ * costs no copy of gossip's view.
  */
 final class MembershipBridge implements MembershipListener {
 
@@ -23,6 +30,8 @@ final class MembershipBridge implements MembershipListener {
 
     private final String self;
     private final Supplier<Messenger> messenger;
+    /** Written on gossip's thread only; read by any sender. */
+    private volatile List<String> liveTargets = List.of();
 
     MembershipBridge(String self, Supplier<Messenger> messenger) {
         this.self = self;
@@ -54,11 +63,17 @@ final class MembershipBridge implements MembershipListener {
         }
     }
 
+    /** The other alive and suspect members, as of the latest membership event. */
+    List<String> liveTargets() {
+        return liveTargets;
+    }
+
     @Override
     public void onLeave(Member member) {
         if (member.name().equals(self)) {
             return;
         }
+        removeTarget(member.name());
         if (member.state() == MemberState.LEFT) {
             messenger.get().peerLeft(member.name());
         } else {
@@ -80,6 +95,25 @@ final class MembershipBridge implements MembershipListener {
         InetSocketAddress streaming = streamingAddress(member);
         if (streaming != null) {
             messenger.get().peerAlive(member.name(), streaming);
+            addTarget(member.name());
+        }
+    }
+
+    private void addTarget(String id) {
+        List<String> current = liveTargets;
+        if (!current.contains(id)) {
+            List<String> next = new ArrayList<>(current);
+            next.add(id);
+            liveTargets = List.copyOf(next);
+        }
+    }
+
+    private void removeTarget(String id) {
+        List<String> current = liveTargets;
+        if (current.contains(id)) {
+            List<String> next = new ArrayList<>(current);
+            next.remove(id);
+            liveTargets = List.copyOf(next);
         }
     }
 

@@ -1,7 +1,7 @@
 package io.hacluster.messaging;
 
 import java.time.Duration;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -12,26 +12,39 @@ import java.util.concurrent.CompletableFuture;
  * The outcome of one send to one or more targets: settles when every target acknowledged, was
  * merely queued (when nobody waits for acknowledgements) or failed, or when the send's deadline
  * passes. One object per send, not one future per target, keeps a broadcast's completion to a
- * single future completion. Outcomes arriving after the group settled (a late ACK after the
- * deadline) are ignored.
+ * single future completion; outcomes are kept per target index in a small array, so a send costs
+ * no collection until its result is built. Outcomes arriving after the group settled (a late
+ * ACK after the deadline) are ignored.
  */
 final class AckGroup {
 
+    private static final byte UNDECIDED = 0;
+    private static final byte ACKNOWLEDGED = 1;
+    private static final byte QUEUED = 2;
+    private static final byte FAILED = 3;
+
     private final String event;
     private final List<String> targets;
-    /** When a waiting send stops waiting ({@link System#nanoTime()}); see {@link Deadlines}. */
+    private final boolean broadcast;
+    /** When a waiting send stops waiting, on {@link System#nanoTime()}; the deadline sweep compares it. */
     final long deadlineNanos;
     private final CompletableFuture<SendResult> future = new CompletableFuture<>();
-    private final Set<String> acknowledged = new LinkedHashSet<>();
-    private final Set<String> queued = new LinkedHashSet<>();
-    private final Map<String, Throwable> failures = new LinkedHashMap<>();
+    private final byte[] outcome;
+    private Throwable[] causes;
     private int remaining;
     private boolean settled;
 
-    AckGroup(String event, List<String> targets, long deadlineNanos) {
+    /**
+     * @param broadcast whether this is a broadcast ({@code send}): its failures always come as a
+     *     {@link SendFailedException}, whatever the number of targets; a {@code sendTo} fails with
+     *     the cause itself
+     */
+    AckGroup(String event, List<String> targets, boolean broadcast, long deadlineNanos) {
         this.event = event;
         this.targets = targets;
+        this.broadcast = broadcast;
         this.deadlineNanos = deadlineNanos;
+        this.outcome = new byte[targets.size()];
         this.remaining = targets.size();
     }
 
@@ -39,23 +52,19 @@ final class AckGroup {
         return future;
     }
 
-    /** The target ran its handler and acknowledged; true if that settled the group (then call {@link #finish()}). */
-    synchronized boolean acked(String nodeId) {
-        return !settled && acknowledged.add(nodeId) && decide();
+    /** Target {@code index} ran its handler and acknowledged; true if that settled the group (then call {@link #finish()}). */
+    synchronized boolean acked(int index) {
+        return decide(index, ACKNOWLEDGED, null);
     }
 
-    /** The message was handed over for the target without waiting; true if that settled the group. */
-    synchronized boolean queued(String nodeId) {
-        return !settled && queued.add(nodeId) && decide();
+    /** The message was handed over for target {@code index} without waiting; true if that settled the group. */
+    synchronized boolean queued(int index) {
+        return decide(index, QUEUED, null);
     }
 
-    /** The target failed; true if that settled the group (then call {@link #finish()}). */
-    synchronized boolean failed(String nodeId, Throwable cause) {
-        if (settled || acknowledged.contains(nodeId) || failures.containsKey(nodeId)) {
-            return false;
-        }
-        failures.put(nodeId, cause);
-        return decide();
+    /** Target {@code index} failed; true if that settled the group (then call {@link #finish()}). */
+    synchronized boolean failed(int index, Throwable cause) {
+        return decide(index, FAILED, cause);
     }
 
     /**
@@ -66,22 +75,31 @@ final class AckGroup {
         if (settled) {
             return false;
         }
-        for (String id : targets) {
-            if (!acknowledged.contains(id) && !queued.contains(id) && !failures.containsKey(id)) {
-                failures.put(id, new DeliveryTimeoutException(id, "message '" + event + "' not acknowledged by " + id
-                        + " within " + timeout + "; it stays queued and may still be delivered"));
+        for (int i = 0; i < outcome.length; i++) {
+            if (outcome[i] == UNDECIDED) {
+                String id = targets.get(i);
+                decide(i, FAILED, new DeliveryTimeoutException(id, "message '" + event + "' not acknowledged by "
+                        + id + " within " + timeout + "; it stays queued and may still be delivered"));
             }
         }
-        remaining = 0;
-        settled = true;
-        return true;
+        return settled;
     }
 
     synchronized boolean isSettled() {
         return settled;
     }
 
-    private boolean decide() {
+    private boolean decide(int index, byte what, Throwable cause) {
+        if (settled || outcome[index] != UNDECIDED) {
+            return false;
+        }
+        outcome[index] = what;
+        if (cause != null) {
+            if (causes == null) {
+                causes = new Throwable[outcome.length];
+            }
+            causes[index] = cause;
+        }
         if (--remaining == 0) {
             settled = true;
             return true;
@@ -90,19 +108,34 @@ final class AckGroup {
     }
 
     /**
-     * Completes the future: with the {@link SendResult} when no target failed; with the cause
-     * itself for a single target; else with a {@link SendFailedException} holding every target's
-     * outcome.
+     * Completes the future: with the {@link SendResult} when no target failed; for a failed
+     * {@code sendTo}, with the cause itself; for a broadcast with any failure, with a
+     * {@link SendFailedException} holding every target's outcome.
      */
     void finish() {
         SendResult result;
+        Throwable single = null;
         synchronized (this) {
+            Set<String> acknowledged = new LinkedHashSet<>();
+            Set<String> queued = new LinkedHashSet<>();
+            Map<String, Throwable> failures = new HashMap<>();
+            for (int i = 0; i < outcome.length; i++) {
+                switch (outcome[i]) {
+                    case ACKNOWLEDGED -> acknowledged.add(targets.get(i));
+                    case QUEUED -> queued.add(targets.get(i));
+                    case FAILED -> {
+                        failures.put(targets.get(i), causes[i]);
+                        single = causes[i];
+                    }
+                    default -> { }
+                }
+            }
             result = new SendResult(targets, acknowledged, queued, failures);
         }
         if (result.failures().isEmpty()) {
             future.complete(result);
-        } else if (targets.size() == 1) {
-            future.completeExceptionally(result.failures().values().iterator().next());
+        } else if (!broadcast && targets.size() == 1) {
+            future.completeExceptionally(single);
         } else {
             future.completeExceptionally(new SendFailedException(event, result));
         }

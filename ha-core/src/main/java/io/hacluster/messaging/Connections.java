@@ -54,6 +54,7 @@ final class Connections {
                 p.requeueInflight();
             }
             p.channel = ch;
+            p.departing = false;  // a GOODBYE came on an older connection; this one is a new process or a redial
             p.dialing = false;
             p.failedDials = 0;
             p.flushScheduled = false;
@@ -92,7 +93,43 @@ final class Connections {
             p.readPaused = false;
         }
         log.debug("node {} lost connection to {}", m.self, p.nodeId);
+        m.dropIfUnannounced(p);
         m.dialer.scheduleRedial(p);
+    }
+
+    /**
+     * The peer said GOODBYE on {@code ch}: it is closing, and it wrote the ACK of everything it
+     * handled before this frame, which TCP delivered and this node processed first. So whatever is
+     * still unacknowledged was not handled there: it fails now, as do requests waiting for its
+     * answer, and new sends fail until the peer is alive again, without waiting for gossip's leave.
+     */
+    void goodbye(PeerLink p, Channel ch) {
+        java.util.List<Outgoing> failed = new java.util.ArrayList<>();
+        synchronized (p) {
+            if (p.channel != ch) {
+                return;
+            }
+            p.departing = true;
+            // the frames stay queued, so the stream stays contiguous for replies to the leaver's own
+            // requests; only the sends waiting on them are settled
+            for (Outgoing o : p.inflight) {
+                if (o.ackGroup != null) {
+                    failed.add(o);
+                }
+            }
+            for (Outgoing o : p.queued) {
+                if (o.ackGroup != null) {
+                    failed.add(o);
+                }
+            }
+        }
+        String why = "peer " + p.nodeId + " is leaving the cluster";
+        if (!failed.isEmpty()) {
+            log.info("{}; {} messages it did not handle failed", why, failed.size());
+        }
+        m.sender.fail(p.nodeId, failed, new PeerUnavailableException(p.nodeId, why + "; message not handled there"));
+        m.requests.failFor(p.nodeId, r -> new PeerUnavailableException(p.nodeId, why + " before replying to '"
+                + r.event() + "'"));
     }
 
     /** A dial failed before the handshake completed. */

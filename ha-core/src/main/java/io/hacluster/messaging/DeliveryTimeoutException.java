@@ -10,7 +10,7 @@ public class DeliveryTimeoutException extends MessagingException {
     private final String nodeId;
 
     public DeliveryTimeoutException(String nodeId, String message) {
-        super(message);
+        super(message, null, false, false);  // one per overdue target, made under locks: no stack trace
         this.nodeId = nodeId;
     }
 

@@ -41,7 +41,8 @@ final class Dialer {
     /** Whether {@code p} should be dialed now. Caller holds the lock of {@code p}. */
     private boolean wanted(PeerLink p) {
         return io != null && !messenger.isClosed() && p.weDial && p.channel == null && !p.dialing
-                && p.reconnect == null && p.state.dialable() && p.address != null && !messenger.isCut(p.nodeId);
+                && p.reconnect == null && p.state.dialable() && !p.departing && p.address != null
+                && !messenger.isCut(p.nodeId);
     }
 
     /** Connects to {@code p} now, unless connected, connecting, waiting to redial, or not wanted. */

@@ -10,6 +10,8 @@ final class InboundStream {
     final long epoch;
     long received;
     long delivered;
+    /** Set when this node, closing, dropped a frame of the stream: every later frame is dropped too. */
+    boolean dropping;
 
     InboundStream(long epoch, long base) {
         this.epoch = epoch;

@@ -84,17 +84,22 @@ public final class Messenger implements AutoCloseable {
     private volatile boolean draining;
     private volatile boolean closed;
     // pools create their threads lazily, so building them here costs nothing until start()
-    private final ThreadPoolExecutor handlerPool;
+    final ThreadPoolExecutor handlerPool;
     final ExecutorService callbacks;
-    private final ScheduledThreadPoolExecutor timer;
+    final ScheduledThreadPoolExecutor timer;
     final SerialExecutor selfSerial;
     final PendingRequests requests;
     final Dialer dialer;
     final Sender sender = new Sender(this);
     final Receiver receiver = new Receiver(this);
     final Connections connections = new Connections(this);
-    private EventLoopGroup io;
-    private Channel serverChannel;
+    private final Closing closing = new Closing(this);
+    /** Sends to this node's own id that wait for its handler: swept for deadlines, failed on close. */
+    private final Set<AckGroup> localWaits = ConcurrentHashMap.newKeySet();
+    /** Inbound stream state of peers gossip forgot, so a forgotten node's late retransmits stay duplicates. */
+    private final ForgottenPeers forgotten = new ForgottenPeers();
+    EventLoopGroup io;
+    Channel serverChannel;
 
     /** A messenger whose best-effort messages all go over the stream. */
     public Messenger(MessengerConfig config) {
@@ -111,6 +116,7 @@ public final class Messenger implements AutoCloseable {
         callbacks = Executors.newSingleThreadExecutor(new NamedThreadFactory(self, "msg-callback"));
         timer = new ScheduledThreadPoolExecutor(1, new NamedThreadFactory(self, "msg-timer"));
         timer.setRemoveOnCancelPolicy(true);
+        timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);  // close does not wait for timeouts
         selfSerial = new SerialExecutor(handlerPool);
         requests = new PendingRequests(callbacks);
         dialer = new Dialer(this, config, timer);
@@ -164,96 +170,49 @@ public final class Messenger implements AutoCloseable {
     private void sweepDeadlines() {
         try {
             sender.expireOverdue();
+            long now = System.nanoTime();
+            List<AckGroup> settled = new ArrayList<>();
+            for (AckGroup g : localWaits) {
+                if (g.isSettled() || g.deadlineNanos - now <= 0) {
+                    localWaits.remove(g);
+                    if (g.expire(config.sendTimeout())) {
+                        settled.add(g);
+                    }
+                }
+            }
+            sender.finishLater(settled);
         } catch (RuntimeException e) {
             log.warn("node {}: expiring overdue sends failed", self, e);
         }
     }
 
     /**
-     * Begins a graceful close: from now on sends fail with {@link MessengerClosedException} and
-     * frames that arrive are neither handled nor acknowledged; then waits, at most
-     * {@link MessengerConfig#drainTimeout()}, for every handler that has a message to finish, writes
-     * the acknowledgement of everything handled, and waits for this node's own reliable messages to
-     * connected peers to be acknowledged. So a message this node handled is acknowledged before it
-     * leaves, and a restarted node with the same id never runs it again. Idempotent; {@link #close()}
-     * calls it first.
+     * Begins a graceful close and waits for it, at most {@link MessengerConfig#drainTimeout()}: from
+     * now on sends fail with {@link MessengerClosedException} and frames that arrive are neither
+     * handled nor acknowledged (replies to this node's own requests still complete them); handlers
+     * that have a message finish; then each connected peer gets the cumulative ACK of everything
+     * handled followed by GOODBYE, on which it fails what this node did not acknowledge at once,
+     * knowing it was not handled; and this node's own reliable messages to connected peers get the
+     * rest of the time to be acknowledged. So every message this node handled is acknowledged
+     * before it leaves, and a restarted node with the same id never runs it again. Runs once: a
+     * second caller waits for the first; {@link #close()} calls it first.
      *
      * @return true if everything drained within the timeout
      */
     public boolean drain() {
-        synchronized (this) {
-            if (draining || closed || !started) {
-                return true;
-            }
-            draining = true;
-        }
-        long deadline = System.nanoTime() + config.drainTimeout().toNanos();
-        boolean handled = awaitUntil(deadline, this::handlersIdle);
-        List<ChannelFuture> acks = new ArrayList<>();
-        for (PeerLink p : peers.values()) {
-            ChannelFuture f = receiver.writeFinalAck(p);
-            if (f != null) {
-                acks.add(f);
-            }
-        }
-        for (ChannelFuture f : acks) {
-            f.awaitUninterruptibly(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-        }
-        boolean acknowledged = awaitUntil(deadline, this::ownMessagesAcknowledged);
-        if (!handled || !acknowledged) {
-            log.warn("node {}: drain incomplete after {} (handlers idle: {}, own messages acknowledged: {})",
-                    self, config.drainTimeout(), handled, acknowledged);
-        }
-        return handled && acknowledged;
-    }
-
-    private boolean handlersIdle() {
-        if (!selfSerial.idle()) {
-            return false;
-        }
-        for (PeerLink p : peers.values()) {
-            if (!p.serial.idle()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Whether every reliable message to a connected peer was acknowledged (a lost connection cannot ack). */
-    private boolean ownMessagesAcknowledged() {
-        for (PeerLink p : peers.values()) {
-            synchronized (p) {
-                if (p.channel != null && !p.nothingUnacknowledged()) {
-                    return false;
-                }
-            }
-        }
-        return true;
-    }
-
-    private static boolean awaitUntil(long deadlineNanos, java.util.function.BooleanSupplier condition) {
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadlineNanos >= 0) {
-                return false;
-            }
-            try {
-                Thread.sleep(2);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return condition.getAsBoolean();
-            }
-        }
-        return true;
+        return closing.drain();
     }
 
     /**
      * Drains (see {@link #drain()}), then stops everything: pending sends and requests fail with
-     * {@link MessengerClosedException}, connections close, threads stop. Idempotent.
+     * {@link MessengerClosedException}, connections close, threads stop. Idempotent; a second
+     * caller returns once the first has stopped. Do not call it from a handler: the drain cannot
+     * wait for the handler that calls it, and its sender's later messages are dropped.
      */
     @Override
     public void close() {
-        drain();
-        stop();
+        closing.drain();
+        closing.stop();
     }
 
     /**
@@ -262,65 +221,25 @@ public final class Messenger implements AutoCloseable {
      * it). For tests and drills; {@link #close()} is the graceful way. Idempotent.
      */
     public void closeAbruptly() {
-        stop();
+        closing.stop();
     }
 
-    private void stop() {
-        List<Outgoing> failed = new ArrayList<>();
-        List<Channel> channels = new ArrayList<>();
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
+    /** Marks the drain begun; false if it already was. */
+    synchronized boolean beginDrain() {
+        if (draining) {
+            return false;
         }
-        for (PeerLink p : peers.values()) {
-            synchronized (p) {
-                failed.addAll(p.drainAll());
-                if (p.channel != null) {
-                    channels.add(p.channel);
-                }
-                p.channel = null;
-                if (p.reconnect != null) {
-                    p.reconnect.cancel(false);
-                }
-            }
-        }
-        MessengerClosedException ex = new MessengerClosedException("messenger of node " + self + " closed");
-        for (Outgoing o : failed) {
-            if (o.ackGroup != null && o.ackGroup.failed(o.nodeId(), ex)) {
-                o.ackGroup.finish();
-            }
-        }
-        requests.failAll(ex);
-        if (serverChannel != null) {
-            serverChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
-        }
-        for (Channel c : channels) {
-            c.close();
-        }
-        if (io != null) {
-            io.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-        }
-        shutdown(timer);
-        shutdown(handlerPool);
-        shutdown(callbacks);
-        log.info("node {} messaging closed", self);
+        draining = true;
+        return true;
     }
 
-    private static void shutdown(ExecutorService e) {
-        if (e == null) {
-            return;
+    /** Marks the messenger closed; false if it already was. */
+    synchronized boolean beginStop() {
+        if (closed) {
+            return false;
         }
-        e.shutdown();
-        try {
-            if (!e.awaitTermination(2, TimeUnit.SECONDS)) {
-                e.shutdownNow();
-            }
-        } catch (InterruptedException ie) {
-            e.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        closed = true;
+        return true;
     }
 
     /** This node's id. */
@@ -368,6 +287,7 @@ public final class Messenger implements AutoCloseable {
             if (p.state.isGone()) {
                 p.newOutboundEpoch();
             }
+            p.departing = false;
             if (p.address != null && !p.address.equals(streamingAddress) && p.weDial && p.channel != null) {
                 stale = p.channel; // restarted elsewhere: the old connection leads nowhere useful
             }
@@ -410,16 +330,29 @@ public final class Messenger implements AutoCloseable {
 
     /** Gossip forgot a dead or departed peer: its link is dropped (a live one is kept). */
     public void peerForgotten(String nodeId) {
-        PeerLink p = peers.get(nodeId);
-        if (p == null) {
-            return;
-        }
-        synchronized (p) {
-            if (!p.state.isGone()) {
-                return;
+        peers.computeIfPresent(nodeId, (id, p) -> {
+            synchronized (p) {
+                if (!p.state.isGone()) {
+                    return p;
+                }
+                forgotten.remember(id, p.inbound);
+                return null;
             }
-        }
-        peers.remove(nodeId, p);
+        });
+    }
+
+    /** Drops an unannounced peer's link when its only connection closed and nothing waits for it. */
+    void dropIfUnannounced(PeerLink p) {
+        peers.computeIfPresent(p.nodeId, (id, link) -> {
+            synchronized (link) {
+                if (link != p || link.state != PeerState.UNANNOUNCED || link.channel != null || link.pending > 0
+                        || !link.serial.idle()) {
+                    return link;
+                }
+                forgotten.remember(id, link.inbound);
+                return null;
+            }
+        });
     }
 
     private void markGone(String nodeId, PeerState state) {
@@ -529,7 +462,7 @@ public final class Messenger implements AutoCloseable {
                 targets.add(id);
             }
         }
-        return sender.send(targets, message);
+        return sender.send(targets, message, true);
     }
 
     /**
@@ -550,7 +483,7 @@ public final class Messenger implements AutoCloseable {
         if (nodeId.equals(self)) {
             return receiver.deliverLocally(message);
         }
-        return sender.send(List.of(nodeId), message);
+        return sender.send(List.of(nodeId), message, false);
     }
 
     /** Why a send is refused now (not started, closing or closed), or null. */
@@ -594,8 +527,9 @@ public final class Messenger implements AutoCloseable {
         }
         f.whenComplete((r, e) -> timeoutTask.cancel(false));
         if (nodeId.equals(self)) {
-            receiver.requestLocally(m, bytes -> callbacks.execute(() -> f.complete(bytes)),
-                    err -> callbacks.execute(() -> f.completeExceptionally(err)));
+            requests.register(self, event, f);  // so that close fails it like any other
+            receiver.requestLocally(m, bytes -> completeLater(() -> f.complete(bytes)),
+                    err -> completeLater(() -> f.completeExceptionally(err)));
             return f;
         }
         PeerLink p = peers.get(nodeId);
@@ -606,7 +540,7 @@ public final class Messenger implements AutoCloseable {
         long id = requests.register(nodeId, event, f);
         try {
             EncodedBody body = sender.encode(event, Map.of(), m.data());
-            Throwable failure = sender.enqueue(p, body, true, MessageKind.REQUEST, id, null);
+            Throwable failure = sender.enqueue(p, body, true, MessageKind.REQUEST, id, null, 0);
             if (failure != null) {
                 f.completeExceptionally(failure);
             }
@@ -671,7 +605,43 @@ public final class Messenger implements AutoCloseable {
     // ------------------------------------------------------------------ for the parts
 
     PeerLink newLink(String nodeId, PeerState state) {
-        return new PeerLink(nodeId, self.compareTo(nodeId) < 0, new SerialExecutor(handlerPool), state);
+        PeerLink p = new PeerLink(nodeId, self.compareTo(nodeId) < 0, new SerialExecutor(handlerPool), state);
+        p.inbound = forgotten.recall(nodeId);
+        return p;
+    }
+
+    /** Tracks a send to this node's own id that waits for its handler. */
+    void trackLocal(AckGroup g) {
+        localWaits.add(g);
+    }
+
+    void untrackLocal(AckGroup g) {
+        localWaits.remove(g);
+    }
+
+    /** Closing: every send to this node's own id still waiting fails. */
+    void failLocalWaits(Throwable cause) {
+        List<AckGroup> settled = new ArrayList<>();
+        for (AckGroup g : localWaits) {
+            localWaits.remove(g);
+            if (g.failed(0, cause)) {
+                settled.add(g);
+            }
+        }
+        settled.forEach(AckGroup::finish);
+    }
+
+    /** Runs a completion on the callback thread, or here once that thread is gone. */
+    void completeLater(Runnable r) {
+        try {
+            callbacks.execute(r);
+        } catch (RejectedExecutionException closing) {
+            r.run();
+        }
+    }
+
+    boolean isStarted() {
+        return started;
     }
 
     MessengerConfig config() {

@@ -13,10 +13,13 @@ final class Outgoing {
     final AckGroup ackGroup;
     /** The target node. */
     private final String nodeId;
+    /** The target's position in {@link #ackGroup}. */
+    final int targetIndex;
     /** Whether it was written at least once (a second write is a retransmission). */
     boolean written;
 
-    Outgoing(long seq, byte[] header, byte[] body, AckGroup ackGroup, String nodeId) {
+    Outgoing(long seq, byte[] header, byte[] body, AckGroup ackGroup, String nodeId, int targetIndex) {
+        this.targetIndex = targetIndex;
         this.seq = seq;
         this.header = header;
         this.body = body;

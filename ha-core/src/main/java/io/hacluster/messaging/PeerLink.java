@@ -33,6 +33,10 @@ final class PeerLink {
     long nextSeq;
     final ArrayDeque<Outgoing> queued = new ArrayDeque<>();
     final ArrayDeque<Outgoing> inflight = new ArrayDeque<>();
+    /** Sends waiting for this peer's acknowledgement, in send order (so in deadline order). */
+    final ArrayDeque<AckGroup> waiting = new ArrayDeque<>();
+    /** The peer said GOODBYE on its connection: it is closing; sends to it fail until it is alive again. */
+    boolean departing;
     int pending;
     long pendingBytes;
 
@@ -74,6 +78,9 @@ final class PeerLink {
         queued.add(o);
         pending++;
         pendingBytes += o.size();
+        if (o.ackGroup != null) {
+            waiting.add(o.ackGroup);
+        }
     }
 
     void removed(Outgoing o) {
@@ -119,38 +126,28 @@ final class PeerLink {
         all.addAll(queued);
         inflight.clear();
         queued.clear();
+        waiting.clear();
         pending = 0;
         pendingBytes = 0;
         return all;
     }
 
     /**
-     * Expires the sends waiting on frames of this peer whose deadline passed, oldest first;
-     * adds the groups that this settled to {@code settled}. Frames are in send order, so the scan
-     * stops at the first one not yet due.
+     * Expires the sends waiting on this peer whose deadline passed, oldest first, and forgets the
+     * settled ones; adds the groups that this settled to {@code settled}. Sends are queued in
+     * deadline order, so the scan stops at the first one not yet due.
      */
     void expireOverdue(long nowNanos, java.time.Duration timeout, List<AckGroup> settled) {
-        if (!expireIn(inflight, nowNanos, timeout, settled)) {
-            return;
-        }
-        expireIn(queued, nowNanos, timeout, settled);
-    }
-
-    private static boolean expireIn(ArrayDeque<Outgoing> frames, long nowNanos, java.time.Duration timeout,
-                                    List<AckGroup> settled) {
-        for (Outgoing o : frames) {
-            AckGroup g = o.ackGroup;
-            if (g == null || g.isSettled()) {
-                continue;
+        AckGroup g;
+        while ((g = waiting.peek()) != null) {
+            if (!g.isSettled() && g.deadlineNanos - nowNanos > 0) {
+                return;
             }
-            if (g.deadlineNanos - nowNanos > 0) {
-                return false;
-            }
+            waiting.poll();
             if (g.expire(timeout)) {
                 settled.add(g);
             }
         }
-        return true;
     }
 
     /** Whether every reliable frame sent to this peer was acknowledged. */

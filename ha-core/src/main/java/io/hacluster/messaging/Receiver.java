@@ -33,19 +33,21 @@ final class Receiver {
     /**
      * A DATA frame arrived on {@code ch} from {@code p}. Returns false if the frame breaks the
      * sequence (the caller closes the connection so the sender retransmits from its last ack).
+     * Sequencing, the drain check and the hand-off to the sender's handler queue happen under one
+     * acquisition of {@code p}'s lock, so a drain that has taken every peer's lock once knows no
+     * frame can still slip into a handler queue behind it.
      */
     boolean onData(PeerLink p, Channel ch, DataFrame frame) {
-        if (m.isDraining()) {
-            // closing: handle nothing new, so everything acknowledged was handled and everything
-            // not acknowledged fails at its sender (when this node's leave arrives) instead of
-            // running here and again after a restart
-            m.counters.drainDropped.increment();
-            return true;
-        }
-        InboundStream in = null;
-        if (frame.reliable()) {
-            boolean duplicate = false;
-            synchronized (p) {
+        boolean ackDuplicate = false;
+        int waiting;
+        synchronized (p) {
+            if (p.channel != ch || p.state.isGone()) {
+                // the rest of a read batch after the peer was declared gone: nobody acknowledges it
+                m.counters.staleDropped.increment();
+                return true;
+            }
+            InboundStream in = null;
+            if (frame.reliable()) {
                 in = p.inbound;
                 if (in == null || in.epoch != frame.epoch()) {
                     if (p.isRetired(frame.epoch())) {
@@ -60,26 +62,33 @@ final class Receiver {
                     p.inbound = in;
                 }
                 if (frame.seq() <= in.received) {
-                    duplicate = true;
+                    ackDuplicate = true;
                 } else if (frame.seq() > in.received + 1) {
                     log.warn("sequence gap from {}: expected {}, got {}; resetting connection", p.nodeId,
                             in.received + 1, frame.seq());
                     return false;
+                } else if (dropWhileDraining(p, in, frame)) {
+                    return true;
                 } else {
                     in.received = frame.seq();
                 }
-            }
-            if (duplicate) {
-                m.counters.duplicatesDropped.increment();
-                scheduleAck(p);
+            } else if (m.isDraining()) {
+                m.counters.drainDropped.increment();
                 return true;
             }
+            if (!ackDuplicate) {
+                p.inboundBytes += frame.body().data().length;
+                InboundStream stream = in;
+                waiting = p.serial.execute(() -> deliver(p, frame, stream));
+            } else {
+                waiting = 0;
+            }
         }
-        InboundStream stream = in;
-        synchronized (p) {
-            p.inboundBytes += frame.body().data().length;
+        if (ackDuplicate) {
+            m.counters.duplicatesDropped.increment();
+            scheduleAck(p);
+            return true;
         }
-        int waiting = p.serial.execute(() -> deliver(p, frame, stream));
         MessengerConfig c = m.config;
         if (waiting < c.inboundHighWater() && !overBytes(p)) {
             return true;
@@ -94,6 +103,29 @@ final class Receiver {
                 ch.config().setAutoRead(false);
             }
         }
+        return true;
+    }
+
+    /**
+     * While closing, nothing new is handled, so that everything acknowledged was handled and
+     * everything else fails at its sender (on this node's GOODBYE) instead of running here and
+     * again after a restart. Replies to this node's own requests still complete them, until the
+     * first frame of the stream is dropped: after that, accepting a later frame would acknowledge
+     * the dropped one. Caller holds {@code p}'s lock.
+     */
+    private boolean dropWhileDraining(PeerLink p, InboundStream in, DataFrame frame) {
+        if (!m.isDraining()) {
+            return false;
+        }
+        boolean reply = frame.kind() == MessageKind.REPLY || frame.kind() == MessageKind.ERROR_REPLY;
+        if (reply && !in.dropping) {
+            return false;
+        }
+        // taken in sequence but never delivered: the stream stays contiguous (no gap, no reset),
+        // and the cumulative ACK, which reports what was delivered, never covers it
+        in.received = frame.seq();
+        in.dropping = true;
+        m.counters.drainDropped.increment();
         return true;
     }
 
@@ -170,23 +202,30 @@ final class Receiver {
     }
 
     /**
-     * Writes the final cumulative ACK to {@code p} (closing: every handler that ran is
-     * acknowledged before the connection goes); null when there is nothing to acknowledge.
+     * Closing: writes the final cumulative ACK to {@code p} (every handler that ran), then GOODBYE.
+     * TCP keeps the order, so when the peer reads GOODBYE it has processed that ACK and knows that
+     * whatever is still unacknowledged was not handled here: it fails those messages at once instead
+     * of waiting for gossip's leave. Null when {@code p} is not connected.
      */
-    ChannelFuture writeFinalAck(PeerLink p) {
+    ChannelFuture writeFinalAckAndGoodbye(PeerLink p) {
         Channel ch;
-        long epoch;
-        long seq;
+        long epoch = 0;
+        long seq = 0;
         synchronized (p) {
-            if (p.channel == null || p.inbound == null || p.inbound.delivered == 0) {
+            if (p.channel == null) {
                 return null;
             }
             ch = p.channel;
-            epoch = p.inbound.epoch;
-            seq = p.inbound.delivered;
+            if (p.inbound != null) {
+                epoch = p.inbound.epoch;
+                seq = p.inbound.delivered;
+            }
             p.unackedDeliveries = 0;
         }
-        return ch.writeAndFlush(Wire.ack(epoch, seq));
+        if (seq > 0) {
+            ch.write(Wire.ack(epoch, seq), ch.voidPromise());
+        }
+        return ch.writeAndFlush(Wire.goodbye());
     }
 
     // ------------------------------------------------------------------ delivery (handler threads)
@@ -278,7 +317,7 @@ final class Receiver {
     private void reply(PeerLink p, long requestId, String event, MessageKind kind, byte[] data) {
         try {
             EncodedBody body = m.sender.encode(event, Map.of(), data);
-            Throwable failure = m.sender.enqueue(p, body, true, kind, requestId, null);
+            Throwable failure = m.sender.enqueue(p, body, true, kind, requestId, null, 0);
             if (failure != null) {
                 log.debug("reply to {} for '{}' not sent: {}", p.nodeId, LogText.escape(event), failure.getMessage());
             }
@@ -301,19 +340,26 @@ final class Receiver {
             m.counters.queueFullRejections.increment();
             return CompletableFuture.failedFuture(new QueueFullException("local handler queue of " + m.self + " is full"));
         }
-        CompletableFuture<SendResult> done = new CompletableFuture<>();
         m.counters.sent.increment();
         java.util.List<String> targets = java.util.List.of(m.self);
         boolean waits = msg.sendType() == SendType.RELIABLE && msg.waitForAllToSend();
+        AckGroup group = new AckGroup(msg.event(), targets, false, System.nanoTime() + m.config.sendTimeout().toNanos());
+        if (waits) {
+            m.trackLocal(group);  // its deadline and the close apply as to any other send
+        } else {
+            group.queued(0);
+            group.finish();
+        }
         m.selfSerial.execute(() -> {
             runHandler(new Delivery(m.self, msg, null), err -> { });
             if (waits) {
-                m.callbacks.execute(() -> done.complete(new SendResult(targets, java.util.Set.of(m.self),
-                        java.util.Set.of(), Map.of())));
+                m.untrackLocal(group);
+                if (group.acked(0)) {
+                    m.completeLater(group::finish);
+                }
             }
         });
-        return waits ? done : CompletableFuture.completedFuture(new SendResult(targets, java.util.Set.of(),
-                java.util.Set.of(m.self), Map.of()));
+        return group.future();
     }
 
     /** Runs this node's own handler for a request to its own id. */

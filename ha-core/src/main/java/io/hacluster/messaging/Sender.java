@@ -35,7 +35,7 @@ final class Sender {
      * {@link PeerUnavailableException}. The future settles at once unless a reliable message waits
      * for acknowledgements; then the last acknowledgement, failure or the deadline settles it.
      */
-    CompletableFuture<SendResult> send(List<String> targetIds, ClusterMessage message) {
+    CompletableFuture<SendResult> send(List<String> targetIds, ClusterMessage message, boolean broadcast) {
         if (targetIds.isEmpty()) {
             return CompletableFuture.completedFuture(SendResult.noTargets());
         }
@@ -46,18 +46,19 @@ final class Sender {
             return CompletableFuture.failedFuture(e);
         }
         boolean tracked = message.sendType() == SendType.RELIABLE && message.waitForAllToSend();
-        AckGroup group = new AckGroup(message.event(), List.copyOf(targetIds),
+        AckGroup group = new AckGroup(message.event(), targetIds, broadcast,
                 System.nanoTime() + m.config.sendTimeout().toNanos());
         byte[][] packet = new byte[1][];
         boolean settled = false;
-        for (String id : targetIds) {
+        for (int i = 0; i < targetIds.size(); i++) {
+            String id = targetIds.get(i);
             PeerLink p = m.peers.get(id);
             Throwable failure = p == null ? new PeerUnavailableException(id, "unknown peer " + id)
-                    : sendOne(p, message, body, packet, tracked ? group : null);
+                    : sendOne(p, message, body, packet, tracked ? group : null, i);
             if (failure != null) {
-                settled |= group.failed(id, failure);
+                settled |= group.failed(i, failure);
             } else if (!tracked) {
-                settled |= group.queued(id);
+                settled |= group.queued(i);
             }
         }
         if (settled) {
@@ -67,7 +68,8 @@ final class Sender {
     }
 
     /** Queues or hands over one message for {@code p}; returns the failure, or null. */
-    private Throwable sendOne(PeerLink p, ClusterMessage msg, EncodedBody body, byte[][] packetHolder, AckGroup group) {
+    private Throwable sendOne(PeerLink p, ClusterMessage msg, EncodedBody body, byte[][] packetHolder, AckGroup group,
+                              int index) {
         if (msg.sendType() == SendType.BEST_EFFORT) {
             int max = m.bestEffort.maxPacketSize();
             if (max > 0 && body.bytes().length + 3 + 2 + m.self.length() * 3 <= max) {
@@ -80,14 +82,14 @@ final class Sender {
                     return null;
                 }
             }
-            return enqueue(p, body, false, MessageKind.MESSAGE, 0, null);
+            return enqueue(p, body, false, MessageKind.MESSAGE, 0, null, 0);
         }
-        return enqueue(p, body, true, MessageKind.MESSAGE, 0, group);
+        return enqueue(p, body, true, MessageKind.MESSAGE, 0, group, index);
     }
 
     private boolean trySendPacket(PeerLink p, byte[] packet) {
         synchronized (p) {
-            if (!p.state.acceptsSends()) {
+            if (!p.state.acceptsSends() || p.departing) {
                 return false; // enqueue reports why
             }
         }
@@ -103,19 +105,22 @@ final class Sender {
      * Queues one frame for {@code p} and makes sure a flush follows if it is connected.
      *
      * @param group told about the acknowledgement of a reliable frame, or null
+     * @param index   the target's position in {@code group}
      * @return null when queued, else why not (closed, peer gone, queue full)
      */
     Throwable enqueue(PeerLink p, EncodedBody body, boolean reliable, MessageKind kind, long requestId,
-                      AckGroup group) {
+                      AckGroup group, int index) {
         Channel flushOn = null;
         synchronized (p) {
             Throwable refusal = m.refusalToSend();
             if (refusal != null && kind != MessageKind.REPLY && kind != MessageKind.ERROR_REPLY) {
                 return refusal;
             }
-            if (!p.state.acceptsSends()) {
+            boolean reply = kind == MessageKind.REPLY || kind == MessageKind.ERROR_REPLY;
+            if (!p.state.acceptsSends() || (p.departing && !reply)) {
                 return new PeerUnavailableException(p.nodeId, "peer " + p.nodeId
-                        + (p.state == PeerState.DEAD ? " is declared dead" : " has left the cluster"));
+                        + (p.state == PeerState.DEAD ? " is declared dead"
+                        : p.state == PeerState.LEFT ? " has left the cluster" : " is leaving the cluster"));
             }
             int size = Wire.DATA_HEADER + body.bytes().length;
             MessengerConfig c = m.config;
@@ -128,7 +133,7 @@ final class Sender {
             long seq = reliable ? p.nextSeq++ : 0;
             byte[] header = Wire.dataHeader(body.bytes().length, reliable, body.compressed(), kind,
                     reliable ? p.outEpoch : 0, seq, requestId);
-            p.add(new Outgoing(seq, header, body.bytes(), reliable ? group : null, p.nodeId));
+            p.add(new Outgoing(seq, header, body.bytes(), reliable ? group : null, p.nodeId, index));
             if (p.channel != null && !p.flushScheduled) {
                 p.flushScheduled = true;
                 flushOn = p.channel;
@@ -200,7 +205,7 @@ final class Sender {
         m.counters.acknowledged.add(done.size());
         List<AckGroup> settled = new ArrayList<>();
         for (Outgoing o : done) {
-            if (o.ackGroup != null && o.ackGroup.acked(p.nodeId)) {
+            if (o.ackGroup != null && o.ackGroup.acked(o.targetIndex)) {
                 settled.add(o.ackGroup);
             }
         }
@@ -216,7 +221,7 @@ final class Sender {
         List<AckGroup> settled = new ArrayList<>();
         for (PeerLink p : m.peers.values()) {
             synchronized (p) {
-                if (p.pending > 0) {
+                if (!p.waiting.isEmpty()) {
                     p.expireOverdue(now, m.config.sendTimeout(), settled);
                 }
             }
@@ -231,7 +236,7 @@ final class Sender {
     void fail(String nodeId, List<Outgoing> failed, Throwable cause) {
         List<AckGroup> settled = new ArrayList<>();
         for (Outgoing o : failed) {
-            if (o.ackGroup != null && o.ackGroup.failed(nodeId, cause)) {
+            if (o.ackGroup != null && o.ackGroup.failed(o.targetIndex, cause)) {
                 settled.add(o.ackGroup);
             }
         }

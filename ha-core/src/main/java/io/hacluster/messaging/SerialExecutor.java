@@ -16,6 +16,9 @@ final class SerialExecutor {
     private static final Logger log = LoggerFactory.getLogger(SerialExecutor.class);
     private static final int BATCH = 64;
 
+    /** The executor whose task the current thread is running, if any. */
+    private static final ThreadLocal<SerialExecutor> RUNNING = new ThreadLocal<>();
+
     private final Executor pool;
     private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
     private boolean scheduled;
@@ -41,6 +44,11 @@ final class SerialExecutor {
 
     synchronized int size() {
         return tasks.size();
+    }
+
+    /** The executor whose task runs on the calling thread (a handler), or null. */
+    static SerialExecutor current() {
+        return RUNNING.get();
     }
 
     /** True when no task waits and none is running. */
@@ -72,10 +80,13 @@ final class SerialExecutor {
                     return;
                 }
             }
+            RUNNING.set(this);
             try {
                 task.run();
             } catch (Throwable t) {
                 log.error("delivery task failed", t);
+            } finally {
+                RUNNING.remove();
             }
         }
         synchronized (this) {

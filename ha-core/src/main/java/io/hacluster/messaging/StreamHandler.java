@@ -90,6 +90,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
                     messenger.sender.onAck(link, ack[0], ack[1]);
                 }
                 case Wire.PING -> { }
+                case Wire.GOODBYE -> messenger.connections.goodbye(link, ctx.channel());
                 default -> throw new ProtocolException("unexpected frame type " + type);
             }
         } catch (ProtocolException e) {

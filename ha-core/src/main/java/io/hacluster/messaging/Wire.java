@@ -15,6 +15,7 @@ import java.util.Map;
  * DATA   = u8 flags (1 reliable, 2 compressed) | u8 kind | u64 epoch | u64 seq | u64 requestId | body
  * ACK    = u64 epoch | u64 cumulative seq delivered
  * PING   = (empty)
+ * GOODBYE = (empty): the sender is closing; everything it handled is acknowledged before this
  * body   = [u32 uncompressedLength, deflate(...)] if compressed, else:
  *          str16 event | u16 propCount | (str16 key | str32 value)* | data (rest)
  * best-effort packet = u8 'H' | u8 version | u8 flags (2 compressed) | str16 senderId | body
@@ -26,6 +27,7 @@ final class Wire {
     static final byte DATA = 2;
     static final byte ACK = 3;
     static final byte PING = 4;
+    static final byte GOODBYE = 5;
 
     static final int MAGIC = 0x48414331; // "HAC1"
     static final byte VERSION = 1;
@@ -138,9 +140,17 @@ final class Wire {
     }
 
     static ByteBuf ping() {
+        return empty(PING);
+    }
+
+    static ByteBuf goodbye() {
+        return empty(GOODBYE);
+    }
+
+    private static ByteBuf empty(byte type) {
         ByteBuf b = Unpooled.buffer(5);
         b.writeInt(1);
-        b.writeByte(PING);
+        b.writeByte(type);
         return b;
     }
 

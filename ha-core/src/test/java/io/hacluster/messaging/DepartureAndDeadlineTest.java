@@ -139,6 +139,12 @@ class DepartureAndDeadlineTest {
                 assertThat(result.failures()).containsOnlyKeys("node-b");
                 assertThat(result.failures().get("node-b")).isInstanceOf(DeliveryTimeoutException.class);
                 assertThat(causeOf(asked)).isInstanceOf(TimeoutException.class);  // capped at the send timeout
+                // a broadcast that reached one target still reports per target
+                Throwable oneTargetBroadcast = causeOf(a.send(ClusterMessage.reliable("stuck", new byte[1])
+                        .waitingForAll(true), List.of("node-b")));
+                assertThat(oneTargetBroadcast).isInstanceOf(SendFailedException.class);
+                assertThat(((SendFailedException) oneTargetBroadcast).failures().get("node-b"))
+                        .isInstanceOf(DeliveryTimeoutException.class);
                 Map<String, NodeReply> replies = gathered.get(10, TimeUnit.SECONDS);
                 assertThat(replies.get("node-c").isOk()).isTrue();
                 assertThat(replies.get("node-b").isOk()).isFalse();
@@ -222,6 +228,167 @@ class DepartureAndDeadlineTest {
                 acked += ok ? 1 : 0;
             }
             assertThat(acked).isEqualTo(handled.size()).isGreaterThanOrEqualTo(3);
+        }
+    }
+
+    @Test
+    void aReplyThatArrivesWhileTheRequesterDrainsStillCompletesTheRequest() throws Exception {
+        try (Nodes nodes = Nodes.start(2, c -> c.drainTimeout(Duration.ofSeconds(10)))) {
+            Messenger a = nodes.get(0);
+            nodes.get(1).registerHandler("ask", in -> {
+                try {
+                    Thread.sleep(300);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                in.reply(new byte[] {7});
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> a.connectedPeers().contains("node-b"));
+            CompletableFuture<byte[]> asked = a.request("node-b", "ask", new byte[0], Duration.ofSeconds(20));
+            a.close();  // the drain waits for the request's acknowledgement; the reply comes with it
+            assertThat(asked.get(10, TimeUnit.SECONDS)).containsExactly(7);
+        }
+    }
+
+    @Test
+    void sendsAndRequestsToThisNodeItselfEndByTheDeadlineAndOnClose() throws Exception {
+        CountDownLatch never = new CountDownLatch(1);
+        try (Nodes nodes = Nodes.start(1, c -> c.sendTimeout(Duration.ofMillis(500)).drainTimeout(Duration.ofMillis(200)))) {
+            Messenger a = nodes.get(0);
+            a.registerHandler("stuck", in -> {
+                try {
+                    never.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            CompletableFuture<SendResult> toSelf = a.sendTo("node-a", ClusterMessage.reliable("stuck", new byte[1])
+                    .waitingForAll(true));
+            assertThat(causeOf(toSelf)).isInstanceOf(DeliveryTimeoutException.class);
+            CompletableFuture<byte[]> askSelf = a.request("node-a", "stuck", new byte[0], Duration.ofMinutes(1));
+            assertThat(causeOf(askSelf)).isInstanceOf(TimeoutException.class);
+
+            CompletableFuture<SendResult> pendingAtClose = a.sendTo("node-a", ClusterMessage.reliable("stuck", new byte[1])
+                    .waitingForAll(true));
+            CompletableFuture<byte[]> askedAtClose = a.request("node-a", "stuck", new byte[0], Duration.ofMinutes(1));
+            a.close();
+            assertThat(causeOf(pendingAtClose)).isInstanceOf(MessengerClosedException.class);
+            assertThat(causeOf(askedAtClose)).isInstanceOf(MessengerClosedException.class);
+        } finally {
+            never.countDown();
+        }
+    }
+
+    @Test
+    void aSecondCloseWaitsForTheFirstSoNothingHandledGoesUnacknowledged() throws Exception {
+        try (Nodes nodes = Nodes.start(2, c -> c.drainTimeout(Duration.ofSeconds(10)))) {
+            Messenger a = nodes.get(0);
+            Messenger b = nodes.get(1);
+            List<Integer> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+            b.registerHandler("work", in -> {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                handled.add((int) in.data()[0]);
+            });
+            List<CompletableFuture<SendResult>> sent = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                sent.add(a.sendTo("node-b", ClusterMessage.reliable("work", new byte[] {(byte) i}).waitingForAll(true)));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> handled.size() >= 2);
+            CompletableFuture<Void> first = CompletableFuture.runAsync(b::close);
+            CompletableFuture<Void> second = CompletableFuture.runAsync(b::close);
+            second.get(30, TimeUnit.SECONDS);
+            assertThat(first).as("the second close returned only once the first was done").isDone();
+            first.get(30, TimeUnit.SECONDS);
+            for (int i = 0; i < sent.size(); i++) {
+                boolean ok = !failed(sent.get(i));
+                assertThat(ok).as("message %d acknowledged exactly when handled", i).isEqualTo(handled.contains(i));
+            }
+        }
+    }
+
+    @Test
+    void closeCalledFromAHandlerDoesNotWaitForThatHandler() throws Exception {
+        try (Nodes nodes = Nodes.start(2, c -> c.drainTimeout(Duration.ofSeconds(20)))) {
+            Messenger a = nodes.get(0);
+            Messenger b = nodes.get(1);
+            CompletableFuture<Long> closedAfter = new CompletableFuture<>();
+            b.registerHandler("stop", in -> {
+                long t0 = System.nanoTime();
+                b.close();
+                closedAfter.complete(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+            });
+            a.sendTo("node-b", ClusterMessage.reliable("stop", new byte[1]));
+            // far below the 20 s drain timeout: the drain does not wait for the handler that called it
+            assertThat(closedAfter.get(15, TimeUnit.SECONDS)).isLessThan(15_000);
+        }
+    }
+
+    @Test
+    void aLeaversGoodbyeFailsAtOnceWhatItDidNotHandle() throws Exception {
+        try (Nodes nodes = Nodes.start(2, c -> c.drainTimeout(Duration.ofSeconds(10)))) {
+            Messenger a = nodes.get(0);
+            Messenger b = nodes.get(1);
+            List<Integer> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+            b.registerHandler("work", in -> {
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                handled.add(java.nio.ByteBuffer.wrap(in.data()).getInt());
+            });
+            List<CompletableFuture<SendResult>> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+            java.util.concurrent.atomic.AtomicBoolean sending = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread sender = new Thread(() -> {
+                for (int i = 0; i < 100_000 && sending.get(); i++) {
+                    sent.add(a.sendTo("node-b", ClusterMessage.reliable("work",
+                            java.nio.ByteBuffer.allocate(4).putInt(i).array()).waitingForAll(true)));
+                    try {
+                        Thread.sleep(1);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "test-sender");
+            sender.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> handled.size() >= 20);
+            b.close();  // a is never told by gossip here: only b's GOODBYE can settle what b dropped
+            sending.set(false);
+            sender.join(10_000);
+            int acked = 0;
+            int failed = 0;
+            for (int i = 0; i < sent.size(); i++) {
+                CompletableFuture<SendResult> f = sent.get(i);
+                boolean ok = !failed(f);
+                if (!ok) {
+                    Throwable cause = f.handle((r, e) -> e).join();
+                    assertThat(cause).isInstanceOf(PeerUnavailableException.class);
+                    failed++;
+                } else {
+                    acked++;
+                }
+                assertThat(ok).as("message %d acknowledged exactly when handled", i).isEqualTo(handled.contains(i));
+            }
+            assertThat(acked).isGreaterThanOrEqualTo(20);
+            assertThat(failed).as("messages sent while b drained or after it left").isGreaterThan(0);
+            assertThat(causeOf(a.sendTo("node-b", ClusterMessage.reliable("work", new byte[4]))))
+                    .isInstanceOf(PeerUnavailableException.class).hasMessageContaining("leaving");
+        }
+    }
+
+    /** Waits (bounded) for {@code f}; true if it failed. */
+    private static boolean failed(CompletableFuture<?> f) {
+        try {
+            f.get(10, TimeUnit.SECONDS);
+            return false;
+        } catch (ExecutionException e) {
+            return true;
+        } catch (InterruptedException | TimeoutException e) {
+            throw new AssertionError("still pending", e);
         }
     }
 }

@@ -138,9 +138,9 @@ class GracefulDepartureProcessTest {
         // the same id from its NodeIdFile, the same ports: a deploy restarting the process
         ChildNode again = start("low-again", s.get(0), s.get(1));
         for (ChildNode c : List.of(mid, high)) {
-            long before = c.count(l -> l.startsWith("M " + s.get(0).id() + " ALIVE"));
-            c.await(l -> c.count(x -> x.startsWith("M " + s.get(0).id() + " ALIVE")) > before
-                    || c.lines.stream().anyMatch(x -> x.startsWith("M " + s.get(0).id() + " ALIVE")), START, "low back");
+            // ALIVE again after the LEFT: the member line of the restarted process
+            c.await(l -> l.startsWith("M " + s.get(0).id() + " LEFT"), START, "low LEFT");
+            awaitAliveAfterLeft(c, s.get(0).id());
         }
         again.await(l -> l.startsWith("H "), START, "the restarted node handles traffic again");
         settle(List.of(mid, high));
@@ -160,6 +160,26 @@ class GracefulDepartureProcessTest {
         }
         assertThat(seen.entrySet()).filteredOn(e -> e.getValue() > 1).as("messages the low id handled twice").isEmpty();
         assertNoDuplicates(List.of(mid, high));
+    }
+
+    private static void awaitAliveAfterLeft(ChildNode c, String id) throws InterruptedException {
+        long deadline = System.nanoTime() + START.toNanos();
+        while (System.nanoTime() < deadline) {
+            List<String> lines = List.copyOf(c.lines);
+            int left = -1;
+            for (int i = 0; i < lines.size(); i++) {
+                if (lines.get(i).startsWith("M " + id + " LEFT")) {
+                    left = i;
+                }
+            }
+            for (int i = left + 1; left >= 0 && i < lines.size(); i++) {
+                if (lines.get(i).startsWith("M " + id + " ALIVE")) {
+                    return;
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError(c.name + ": " + id + " not ALIVE again after its LEFT; last lines: " + c.tail());
     }
 
     /** Stops the senders and waits until none of their sends is pending; none outlived its deadline. */
@@ -223,6 +243,20 @@ class GracefulDepartureProcessTest {
             }
         }
         assertThat(acked).as("%s: messages the leaving node acknowledged", sender.name).isGreaterThan(100);
+        // and the other way round: whatever the leaving node handled, it acknowledged, so nobody
+        // reports as failed (and retries) work that was done
+        Set<String> okSeqs = new HashSet<>();
+        for (String[] r : sender.fields("R")) {
+            if (r[2].equals(target) && r[3].equals("OK")) {
+                okSeqs.add(r[1]);
+            }
+        }
+        for (String h : handledByTarget) {
+            if (h.startsWith(senderId + ":")) {
+                assertThat(okSeqs).as("%s: message %s was handled by the leaving node", sender.name, h)
+                        .contains(h.substring(senderId.length() + 1));
+            }
+        }
         System.out.printf("%s -> leaving node: %d acknowledged, %d failed with PeerUnavailableException%n",
                 sender.name, acked, failed);
     }

@@ -71,7 +71,11 @@ public final class NodeProcess {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             long deadline = System.nanoTime() + 20_000_000_000L;
             while (node.state() != io.hacluster.LifecycleState.CLOSED && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
+                try {
+                    Thread.sleep(5);  // not a spin: the close it waits for needs the CPU
+                } catch (InterruptedException e) {
+                    return;
+                }
             }
             OUT.println("CLOSED " + node.messenger().stats());
         }, "child-closed-report"));

@@ -21,6 +21,8 @@ class SimMembershipEventsTest {
 
     private static final class Recorder implements MembershipListener {
         final List<Seen> seen = new ArrayList<>();
+        /** The event's meta and the meta the view showed at that moment, per update event. */
+        final List<byte[][]> updateMeta = new ArrayList<>();
         final AtomicReference<Memberlist> self = new AtomicReference<>();
 
         private void record(String event, Member m) {
@@ -31,7 +33,11 @@ class SimMembershipEventsTest {
 
         @Override public void onJoin(Member m) { record("join", m); }
         @Override public void onLeave(Member m) { record("leave", m); }
-        @Override public void onUpdate(Member m) { record("update", m); }
+        @Override public void onUpdate(Member m) {
+            record("update", m);
+            Member visible = self.get().member(m.name());
+            updateMeta.add(new byte[][] {m.meta(), visible.meta()});
+        }
         @Override public void onSuspect(Member m) { record("suspect", m); }
         @Override public void onRecover(Member m) { record("recover", m); }
         @Override public void onForget(Member m) { record("forget", m); }
@@ -108,6 +114,9 @@ class SimMembershipEventsTest {
         c.members.get("b").updateMeta(new byte[] {2}, Duration.ofSeconds(5));
         assertThat(c.runUntil(() -> a.about("b").size() == 2, Duration.ofSeconds(10))).isTrue();
         assertThat(a.about("b")).extracting(Seen::event).containsExactly("join", "update");
+        assertThat(a.updateMeta).hasSize(1);
+        assertThat(a.updateMeta.get(0)[0]).as("the event's meta").containsExactly(2);
+        assertThat(a.updateMeta.get(0)[1]).as("what members() showed during the event").containsExactly(1);
         assertThat(c.members.get("a").member("b").meta()).containsExactly(2);
     }
 }
