@@ -59,7 +59,8 @@ import org.slf4j.LoggerFactory;
  * shows every node GREEN or RED.
  *
  * <p>{@link #close()} answers 503 on the health endpoint (for {@code healthDrain}), deletes the
- * discovery row, leaves gossip gracefully and stops everything; it is idempotent.
+ * discovery row, drains the messenger (every handled message acknowledged, the rest failed at its
+ * senders at once), leaves gossip gracefully and stops everything; it is idempotent.
  *
  * <p>Threads: besides those of gossip ({@code ha-<id>-gossip...}), the messenger
  * ({@code ha-<id>-stream-io-N}, {@code ha-<id>-handler-N}, ...), the router and the health

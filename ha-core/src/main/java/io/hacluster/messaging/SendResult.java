@@ -5,8 +5,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * What became of one send, per target. The targets are the alive and suspect peers of the
- * membership view at the moment of the call (for {@code sendTo}, the one node named).
+ * What became of one send, per target. The targets are those the caller gave; for
+ * {@code ClusterNode.send} the other alive and suspect members at the moment of the call, for
+ * {@code sendTo} the one node named.
  *
  * @param targets      every node the message was addressed to, in the order they were tried
  * @param acknowledged nodes whose handler ran and acknowledged the message: only reliable messages

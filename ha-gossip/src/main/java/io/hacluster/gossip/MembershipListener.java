@@ -26,7 +26,10 @@ public interface MembershipListener {
     default void onLeave(Member member) {
     }
 
-    /** A live member's metadata or address changed (it stays alive or suspect). */
+    /**
+     * A live member's metadata changed (it stays alive or suspect). An address change only
+     * happens to a dead or departed member coming back, which is {@link #onJoin}.
+     */
     default void onUpdate(Member member) {
     }
 
