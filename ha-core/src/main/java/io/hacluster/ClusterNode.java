@@ -275,8 +275,9 @@ public final class ClusterNode implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new ClusterStartException("interrupted while joining", e);
         } catch (Exception e) {
-            LOG.warn("node {} could not join any of {} seeds yet ({}); discovery keeps trying", id, resolved.size(),
-                    e.getCause() != null ? e.getCause().getMessage() : e.toString());
+            LOG.warn("node {} could not join any of {} seeds yet ({}); {}", id, resolved.size(),
+                    e.getCause() != null ? e.getCause().getMessage() : e.toString(),
+                    discovery != null ? "discovery keeps trying" : "the static seeds are retried while it is alone");
         }
     }
 
@@ -767,7 +768,10 @@ public final class ClusterNode implements AutoCloseable {
 
     private Memberlist running() {
         Memberlist ml = memberlist;
-        if (ml == null || state == LifecycleState.CLOSED) {
+        if (state == LifecycleState.CLOSED) {
+            throw new IllegalStateException("node is closed; a node starts once, build a new one");
+        }
+        if (ml == null) {
             throw new IllegalStateException("node is " + state + "; start it first");
         }
         return ml;

@@ -40,7 +40,8 @@ final class Dialer {
 
     /** Whether {@code p} should be dialed now. Caller holds the lock of {@code p}. */
     private boolean wanted(PeerLink p) {
-        return io != null && !messenger.isClosed() && p.weDial && p.channel == null && !p.dialing
+        // a closing node does not redial: its peers would only refuse it once they see it leave
+        return io != null && !messenger.isClosed() && !messenger.isDraining() && p.weDial && p.channel == null && !p.dialing
                 && p.reconnect == null && p.state.dialable() && !p.departing && p.address != null
                 && !messenger.isCut(p.nodeId);
     }

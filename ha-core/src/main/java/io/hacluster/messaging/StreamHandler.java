@@ -114,11 +114,11 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
         } else if (hello.nodeId().equals(self)) {
             refusal = "connection from itself";
         } else if (dialedPeer != null && !hello.nodeId().equals(dialedPeer)) {
-            refusal = "expected node " + dialedPeer + " but " + hello.nodeId() + " answered";
+            refusal = "expected node " + dialedPeer + " but " + LogText.escape(hello.nodeId()) + " answered";
         } else if (dialedPeer == null && self.compareTo(hello.nodeId()) < 0) {
-            refusal = "node " + hello.nodeId() + " dialed, but the lower id dials";
+            refusal = "node " + LogText.escape(hello.nodeId()) + " dialed, but the lower id dials";
         } else if (messenger.isCut(hello.nodeId())) {
-            refusal = "connection to " + hello.nodeId() + " is cut by fault injection";
+            refusal = "connection to " + LogText.escape(hello.nodeId()) + " is cut by fault injection";
         }
         remoteId = hello.nodeId();
         if (refusal != null) {
@@ -133,7 +133,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
         PeerLink p = messenger.connections.established(hello.nodeId(), ctx.channel(), dialedPeer != null);
         if (p == null) {
             messenger.counters().handshakeRejections.increment();
-            close(ctx, "handshake refused: peer " + hello.nodeId() + " not accepted now");
+            close(ctx, "handshake refused: peer " + LogText.escape(hello.nodeId()) + " not accepted now");
             return;
         }
         link = p;
@@ -228,6 +228,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     private String describe(ChannelHandlerContext ctx) {
-        return ctx.channel().remoteAddress() + (remoteId != null ? " (" + remoteId + ")" : "");
+        // the id comes from the network: escaped, so a stranger's HELLO cannot forge log lines
+        return ctx.channel().remoteAddress() + (remoteId != null ? " (" + LogText.escape(remoteId) + ")" : "");
     }
 }

@@ -889,7 +889,11 @@ final class GossipCore implements Transport.Inbound {
         }
         if (state.name.equals(name)) {
             refute(state, inc);
-            log.warn("{}: refuting a suspect message (from {})", name, s.from());
+            if (name.equals(s.from())) {
+                log.info("{}: refuting a suspicion raised by our previous run (a restart under the same name)", name);
+            } else {
+                log.warn("{}: refuting a suspect message (from {})", name, s.from());
+            }
             return;
         }
         broadcast(s.node(), codec.encode(s), null);
@@ -936,7 +940,11 @@ final class GossipCore implements Transport.Inbound {
         if (state.name.equals(name)) {
             if (!leaving) {
                 refute(state, inc);
-                log.warn("{}: refuting a dead message (from {})", name, d.from());
+                if (name.equals(d.from())) {
+                    log.info("{}: refuting the leave of our previous run (a restart under the same name)", name);
+                } else {
+                    log.warn("{}: refuting a dead message (from {})", name, d.from());
+                }
                 return;
             }
             broadcast(d.node(), codec.encode(d), notify);
