@@ -298,11 +298,18 @@ class DepartureAndDeadlineTest {
                 sent.add(a.sendTo("node-b", ClusterMessage.reliable("work", new byte[] {(byte) i}).waitingForAll(true)));
             }
             await().atMost(Duration.ofSeconds(10)).until(() -> handled.size() >= 2);
-            CompletableFuture<Void> first = CompletableFuture.runAsync(b::close);
-            CompletableFuture<Void> second = CompletableFuture.runAsync(b::close);
-            second.get(30, TimeUnit.SECONDS);
-            assertThat(first).as("the second close returned only once the first was done").isDone();
-            first.get(30, TimeUnit.SECONDS);
+            // whichever starts second must neither cut the first one's drain short nor return before
+            // the messenger is stopped
+            CompletableFuture<Boolean> first = CompletableFuture.supplyAsync(() -> {
+                b.close();
+                return b.connectedPeers().isEmpty();
+            });
+            CompletableFuture<Boolean> second = CompletableFuture.supplyAsync(() -> {
+                b.close();
+                return b.connectedPeers().isEmpty();
+            });
+            assertThat(first.get(30, TimeUnit.SECONDS)).as("stopped when the first close returned").isTrue();
+            assertThat(second.get(30, TimeUnit.SECONDS)).as("stopped when the second close returned").isTrue();
             for (int i = 0; i < sent.size(); i++) {
                 boolean ok = !failed(sent.get(i));
                 assertThat(ok).as("message %d acknowledged exactly when handled", i).isEqualTo(handled.contains(i));
