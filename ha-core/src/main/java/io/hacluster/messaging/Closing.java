@@ -70,6 +70,9 @@ final class Closing {
             f.awaitUninterruptibly(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
         }
         boolean acknowledged = awaitUntil(deadline, this::ownMessagesAcknowledged);
+        // replies to this node's own requests that came with those acknowledgements complete their
+        // requests on a handler thread: let them, before the stop fails what is still pending
+        handled &= awaitUntil(deadline, this::handlersIdle);
         if (!handled || !acknowledged) {
             log.warn("node {}: drain incomplete after {} (handlers idle: {}, own messages acknowledged: {})",
                     m.self, m.config.drainTimeout(), handled, acknowledged);
