@@ -413,10 +413,13 @@ public final class Election implements AutoCloseable {
         }
         if (!quorumOk()) {
             cancelCandidacy();
+            if (won != null || remote != null) {
+                pendingCause = "quorum lost";
+            }
             if (won != null) {
                 stepDown("quorum lost");
             }
-            pendingCause = "quorum lost";
+            remote = null;  // what this side knew of a leader is stale once it regains the quorum
             publish("quorum lost");
             return;
         }
@@ -517,7 +520,8 @@ public final class Election implements AutoCloseable {
         } else {
             cause = pendingCause;
         }
-        Instant since = won != null && won.fencingToken() == token ? won.since() : Instant.now();
+        Instant since = won != null && won.fencingToken() == token ? won.since()
+                : Instant.ofEpochMilli(System.currentTimeMillis());  // millis: what a COORDINATOR carries
         won = new LeaderInfo(self, epoch, token, since);
         remote = null;
         pendingCause = "elected";
