@@ -19,7 +19,7 @@ import java.util.Optional;
  */
 final class ElectionNodes implements AutoCloseable {
 
-    final String cluster = TestNodes.clusterName();
+    final String cluster;
     final List<ClusterNode> nodes = new ArrayList<>();
     private final Path dir;
     private final SqlSettings sql;
@@ -28,6 +28,11 @@ final class ElectionNodes implements AutoCloseable {
     private String seed;
 
     ElectionNodes(Path dir, SqlSettings sql, LeaseSettings lease, int quorum) {
+        this(TestNodes.clusterName(), dir, sql, lease, quorum);
+    }
+
+    ElectionNodes(String cluster, Path dir, SqlSettings sql, LeaseSettings lease, int quorum) {
+        this.cluster = cluster;
         this.dir = dir;
         this.sql = sql;
         this.lease = lease;

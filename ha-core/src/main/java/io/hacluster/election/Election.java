@@ -52,6 +52,8 @@ public final class Election implements AutoCloseable {
     static final Duration ANSWER_TIMEOUT = Duration.ofMillis(250);
     /** How long a node that is not the lowest waits for a COORDINATOR before it asks the lower ids. */
     static final Duration NUDGE_AFTER = Duration.ofSeconds(1);
+    /** How often the election thread turns a passed renew deadline into a transition. */
+    static final Duration DEMOTION_CHECK = Duration.ofMillis(100);
     /** How long a candidate at least waits before retrying a lease another node holds. */
     private static final long MIN_RETRY_MILLIS = 50;
 
@@ -72,6 +74,8 @@ public final class Election implements AutoCloseable {
     private final List<Consumer<LeaderChange>> listeners;
     private final ScheduledThreadPoolExecutor thread;
     private final ExecutorService listenerThread;
+    /** Renews the lease, so a statement stuck in the database never stalls the election thread. */
+    private final ScheduledThreadPoolExecutor leaseThread;
     private final Object awaitMonitor = new Object();
 
     private volatile View view = new View(null, null, true);
@@ -90,6 +94,7 @@ public final class Election implements AutoCloseable {
     /** Why the leader went away, for the log line and listeners of the next leader. */
     private String pendingCause = "start";
     private LeaderChange lastPublished;
+    /** Lease thread only. */
     private boolean leaseWarned;
 
     /**
@@ -122,6 +127,8 @@ public final class Election implements AutoCloseable {
         thread.setRemoveOnCancelPolicy(true);
         thread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         this.listenerThread = Executors.newSingleThreadExecutor(daemon("ha-" + nodeId + "-leader-listeners"));
+        this.leaseThread = new ScheduledThreadPoolExecutor(1, daemon("ha-" + nodeId + "-lease"));
+        leaseThread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -155,8 +162,10 @@ public final class Election implements AutoCloseable {
         });
         if (holder != null) {
             long every = leaseSettings.retryPeriod().toMillis();
+            long check = Math.max(10, Math.min(DEMOTION_CHECK.toMillis(), every / 4));
             try {
-                thread.scheduleWithFixedDelay(() -> guarded(this::leaseTick), every, every, TimeUnit.MILLISECONDS);
+                leaseThread.scheduleWithFixedDelay(() -> guarded(this::renewTick), every, every, TimeUnit.MILLISECONDS);
+                thread.scheduleWithFixedDelay(() -> guarded(this::demotionCheck), check, check, TimeUnit.MILLISECONDS);
             } catch (RejectedExecutionException stopping) {
                 // closed while starting
             }
@@ -190,6 +199,7 @@ public final class Election implements AutoCloseable {
             LOG.warn("node {}: the election did not stop cleanly: {}", self, e.toString());
         }
         thread.shutdownNow();
+        leaseThread.shutdownNow();
         listenerThread.shutdown();
         try {
             listenerThread.awaitTermination(5, TimeUnit.SECONDS);
@@ -203,6 +213,7 @@ public final class Election implements AutoCloseable {
     public void halt() {
         stopped = true;
         thread.shutdownNow();
+        leaseThread.shutdownNow();
         listenerThread.shutdownNow();
     }
 
@@ -536,9 +547,9 @@ public final class Election implements AutoCloseable {
         declareTask = thread.schedule(() -> guarded(() -> declare(epoch)), millis, TimeUnit.MILLISECONDS);
     }
 
-    /** Every retryPeriod: the leader renews; a lost lease demotes it and it runs again. */
-    private void leaseTick() {
-        if (won == null || stopped) {
+    /** Lease thread, every retryPeriod: the leader renews (a refusal drops the holding at once). */
+    private void renewTick() {
+        if (view.won() == null || stopped) {
             return;
         }
         try {
@@ -550,7 +561,16 @@ public final class Election implements AutoCloseable {
                 leaseWarned = true;
             }
         }
-        if (!holder.holds()) {
+        run(this::demotionCheck);
+    }
+
+    /**
+     * Election thread, often: isLeader() turned false by itself at the renew deadline; this makes
+     * it a transition (logged, told to listeners) and runs again, which takes the lease back with
+     * the same token if the database still has it as ours.
+     */
+    private void demotionCheck() {
+        if (won != null && !stopped && !holder.holds()) {
             won = null;
             pendingCause = "lease lost";
             publish("lease lost");
