@@ -499,7 +499,7 @@ public final class ClusterNode implements AutoCloseable {
 
     private void stopAll() {
         Election e = election;
-        if (e != null && !halted) {
+        if (e != null) {
             quietly("election", e::close);  // first: the lease is free before peers see this node leave
         }
         if (discovery != null) {

@@ -179,24 +179,23 @@ public final class Election implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (stopped) {
-            return;
-        }
-        stopped = true;
-        try {
-            thread.submit(() -> guarded(() -> {
-                cancelCandidacy();
-                if (won != null) {
-                    won = null;
-                    releaseLease();
-                }
-                remote = null;
-                publish("close");
-            })).get(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (Exception e) {
-            LOG.warn("node {}: the election did not stop cleanly: {}", self, e.toString());
+        if (!stopped) {  // after halt() there is nothing to release: only the threads to wait for
+            stopped = true;
+            try {
+                thread.submit(() -> guarded(() -> {
+                    cancelCandidacy();
+                    if (won != null) {
+                        won = null;
+                        releaseLease();
+                    }
+                    remote = null;
+                    publish("close");
+                })).get(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                LOG.warn("node {}: the election did not stop cleanly: {}", self, e.toString());
+            }
         }
         thread.shutdownNow();
         leaseThread.shutdownNow();
@@ -204,12 +203,16 @@ public final class Election implements AutoCloseable {
         try {
             listenerThread.awaitTermination(5, TimeUnit.SECONDS);
             thread.awaitTermination(5, TimeUnit.SECONDS);
+            leaseThread.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
 
-    /** For crash tests: stops at once, releases nothing and sends nothing, as a killed process. */
+    /**
+     * For crash tests: stops at once, releases nothing and sends nothing, as a killed process;
+     * {@link #close()} afterwards only waits for the threads.
+     */
     public void halt() {
         stopped = true;
         thread.shutdownNow();
