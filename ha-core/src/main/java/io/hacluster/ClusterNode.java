@@ -70,8 +70,14 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: besides those of gossip ({@code ha-<id>-gossip...}), the messenger
  * ({@code ha-<id>-stream-io-N}, {@code ha-<id>-handler-N}, ...), the router and the health
  * endpoint ({@code ha-<id>-health}), the node runs {@code ha-<id>-cluster} (seed retries) and
- * {@code ha-<id>-discovery}. All are daemons and stop in
+ * {@code ha-<id>-discovery}, and the leader election's {@code ha-<id>-election},
+ * {@code ha-<id>-lease} and {@code ha-<id>-leader-listeners}. All are daemons and stop in
  * {@link #close()}.
+ *
+ * <p>Leadership ({@link #isLeader()}, {@link #leader()}, {@link #onLeaderChange},
+ * {@link #awaitLeader}): the lowest live id that may lead ({@code JobSettings.RunScheduler}),
+ * holding the database lease when a router is configured; see docs/election.md. The election
+ * starts once the node has joined, and {@link #close()} releases the lease before leaving.
  */
 public final class ClusterNode implements AutoCloseable {
 
