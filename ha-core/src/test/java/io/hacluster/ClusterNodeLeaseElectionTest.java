@@ -7,6 +7,13 @@ import io.hacluster.config.SqlSettings;
 import io.hacluster.election.LeaderInfo;
 import io.hacluster.election.LeaseSettings;
 import io.hacluster.testkit.PostgresTopology;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -14,7 +21,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -79,7 +85,7 @@ class ClusterNodeLeaseElectionTest {
 
     @Test
     void theLeaderHoldsTheLeaseAndACrashedLeadersLeasePassesOnlyOnceExpired() throws Exception {
-        cluster = new ElectionNodes(dir, sql, LEASE, 0);
+        cluster = new ElectionNodes(dir, sql, LEASE, 0).withHealthEndpoints();
         ClusterNode first = cluster.start(1, true);
         cluster.start(2, true);
         cluster.start(3, true);
@@ -89,16 +95,23 @@ class ClusterNodeLeaseElectionTest {
         assertThat(held.holder()).isEqualTo(first.id());
         assertThat(before.fencingToken()).isPositive().isEqualTo(held.token());
         assertThat(held.epoch()).isGreaterThanOrEqualTo(before.epoch());
+        HttpClient http = HttpClient.newHttpClient();
         for (ClusterNode n : cluster.nodes) {  // every node reports the same leader on /cluster/status
-            @SuppressWarnings("unchecked")
-            Map<String, Object> election = (Map<String, Object>) ((Map<String, Object>) n.healthSource()
-                    .clusterStatus()).get("election");
-            assertThat(election).containsEntry("leader", first.id()).containsEntry("epoch", before.epoch())
-                    .containsEntry("fencingToken", before.fencingToken());
-            @SuppressWarnings("unchecked")
-            Map<String, Object> lease = (Map<String, Object>) election.get("lease");
-            assertThat(lease).containsEntry("holder", first.id()).containsEntry("held", true);
-            assertThat((Long) lease.get("remainingMillis")).isPositive();
+            InetSocketAddress at = n.healthAddress().orElseThrow();
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(
+                    "http://127.0.0.1:" + at.getPort() + "/api/v4/cluster/status")).timeout(WAIT).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+            JsonNode election = new ObjectMapper().readTree(response.body()).path("election");
+            assertThat(election.path("leader").asText()).isEqualTo(first.id());
+            assertThat(election.path("epoch").asLong()).isEqualTo(before.epoch());
+            assertThat(election.path("fencingToken").asLong()).isEqualTo(before.fencingToken());
+            assertThat(election.path("isLeader").asBoolean()).isEqualTo(n == first);
+            JsonNode lease = election.path("lease");
+            assertThat(lease.path("holder").asText()).isEqualTo(first.id());
+            assertThat(lease.path("held").asBoolean()).isTrue();
+            assertThat(lease.path("fencingToken").asLong()).isEqualTo(before.fencingToken());
+            assertThat(lease.path("remainingMillis").asLong()).isPositive();
         }
 
         long haltedAt = System.nanoTime();

@@ -26,6 +26,7 @@ final class ElectionNodes implements AutoCloseable {
     private final LeaseSettings lease;
     private final int quorum;
     private String seed;
+    private boolean health;
 
     ElectionNodes(Path dir, SqlSettings sql, LeaseSettings lease, int quorum) {
         this(TestNodes.clusterName(), dir, sql, lease, quorum);
@@ -37,6 +38,12 @@ final class ElectionNodes implements AutoCloseable {
         this.sql = sql;
         this.lease = lease;
         this.quorum = quorum;
+    }
+
+    /** Nodes started from now on run the health endpoint (on a free loopback port). */
+    ElectionNodes withHealthEndpoints() {
+        health = true;
+        return this;
     }
 
     /** The id of {@code rank}: 26 characters, ordered by rank. */
@@ -54,7 +61,7 @@ final class ElectionNodes implements AutoCloseable {
         }
         ClusterNodeBuilder b = ClusterNode.builder()
                 .clusterSettings(TestNodes.settings(cluster, seed == null ? List.of() : List.of(seed))
-                        .nodeIdFile(idFile.toString()).build())
+                        .nodeIdFile(idFile.toString()).healthPort(health ? TestPorts.tcpAndUdp() : 0).build())
                 .jobSettings(JobSettings.builder().runScheduler(mayLead).build())
                 .leaseSettings(lease)
                 .electionQuorum(quorum)
