@@ -57,8 +57,12 @@ class ClusterNodeElectionTest {
         cluster.nodes.get(1).close();
         long closed = System.nanoTime();
         String next = ElectionNodes.idOf(3);
-        await("survivors agree on rank 3").atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20))
-                .until(() -> cluster.allAgree(next));
+        try {
+            await("survivors agree on rank 3").atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> cluster.allAgree(next));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("no agreement on " + next + " 2 s after close():" + cluster.views(), e);
+        }
         long tookMillis = (System.nanoTime() - closed) / 1_000_000;
         LeaderInfo after = cluster.nodes.get(2).leader().orElseThrow();
         assertThat(after.epoch()).isGreaterThan(before.epoch());

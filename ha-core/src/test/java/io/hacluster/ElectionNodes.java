@@ -98,6 +98,17 @@ final class ElectionNodes implements AutoCloseable {
         return true;
     }
 
+    /** Each running node's view, for failure messages. */
+    String views() {
+        StringBuilder out = new StringBuilder();
+        for (ClusterNode n : running()) {
+            out.append("\n  ").append(n.id()).append(": leader ").append(n.leader().orElse(null))
+                    .append(", isLeader ").append(n.isLeader()).append(", live ")
+                    .append(n.members().stream().filter(m -> m.state().isLive()).map(ClusterMember::id).toList());
+        }
+        return out.toString();
+    }
+
     @Override
     public void close() {
         nodes.forEach(ClusterNode::close);

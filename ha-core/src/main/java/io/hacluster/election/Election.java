@@ -84,6 +84,11 @@ public final class Election implements AutoCloseable {
     // ---- confined to the election thread
     /** Other live (alive or suspect) members and whether each may lead, sorted by id. */
     private final TreeMap<String, Boolean> live = new TreeMap<>();
+    /**
+     * Members gossip reported dead or left, until it reports them alive again: a late message from
+     * one must not make it leader again in this node's view, since no later event would undo it.
+     */
+    private final java.util.Set<String> departed = new java.util.HashSet<>();
     private boolean started;
     private long highestSeen;
     private long candidateEpoch = -1;
@@ -228,6 +233,7 @@ public final class Election implements AutoCloseable {
             return;
         }
         run(() -> {
+            departed.remove(id);
             Boolean before = live.put(id, mayLead);
             if (before == null && won != null) {
                 send(id, ElectionMessage.coordinator(won));  // a joiner learns the leader and epoch
@@ -244,6 +250,7 @@ public final class Election implements AutoCloseable {
             return;
         }
         run(() -> {
+            departed.add(id);
             if (live.remove(id) == null) {
                 return;
             }
@@ -342,6 +349,10 @@ public final class Election implements AutoCloseable {
     // ---------------------------------------------------------------- the state machine
 
     private void handle(String from, ElectionMessage m) {
+        if (departed.contains(from)) {
+            LOG.debug("node {}: {} from departed {} ignored", self, m.kind(), from);
+            return;
+        }
         switch (m.kind()) {
             case ELECTION -> onElection(from, m.epoch());
             case ANSWER -> onAnswer(from, m.epoch());
