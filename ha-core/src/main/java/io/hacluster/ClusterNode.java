@@ -282,17 +282,16 @@ public final class ClusterNode implements AutoCloseable {
         election.start();  // after the join: a node alone for a moment must not declare itself first
     }
 
-    /** The election's sender: one reliable message, never blocking the election thread. */
-    private void sendElectionMessage(String target, byte[] payload) {
+    /**
+     * The election's sender: one reliable message, completing once the target handled it (a
+     * leaving leader waits for its RESIGN); never blocks the election thread.
+     */
+    private CompletableFuture<SendResult> sendElectionMessage(String target, byte[] payload) {
         Messenger m = messenger;
         if (m == null) {
-            return;
+            return CompletableFuture.failedFuture(new IllegalStateException("no messenger"));
         }
-        m.sendTo(target, ClusterMessage.reliable(Election.EVENT, payload)).whenComplete((r, e) -> {
-            if (e != null) {
-                LOG.debug("node {}: election message to {} failed: {}", id, target, e.toString());
-            }
-        });
+        return m.sendTo(target, ClusterMessage.reliable(Election.EVENT, payload).waitingForAll(true));
     }
 
     private static InetAddress resolve(String host) {

@@ -17,7 +17,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +53,8 @@ public final class Election implements AutoCloseable {
     static final Duration ANSWER_TIMEOUT = Duration.ofMillis(250);
     /** How long a node that is not the lowest waits for a COORDINATOR before it asks the lower ids. */
     static final Duration NUDGE_AFTER = Duration.ofSeconds(1);
+    /** How long a leaving leader waits for its RESIGN to be handled by every member. */
+    static final Duration RESIGN_WAIT = Duration.ofSeconds(2);
     /** How often the election thread turns a passed renew deadline into a transition. */
     static final Duration DEMOTION_CHECK = Duration.ofMillis(100);
     /** How long a candidate at least waits before retrying a lease another node holds. */
@@ -70,7 +73,7 @@ public final class Election implements AutoCloseable {
     private final LeaseSettings leaseSettings;
     private final LeaseStore store;
     private final LeaseHolder holder;
-    private final BiConsumer<String, byte[]> sender;
+    private final BiFunction<String, byte[], CompletableFuture<?>> sender;
     private final List<Consumer<LeaderChange>> listeners;
     private final ScheduledThreadPoolExecutor thread;
     private final ExecutorService listenerThread;
@@ -89,6 +92,8 @@ public final class Election implements AutoCloseable {
      * one must not make it leader again in this node's view, since no later event would undo it.
      */
     private final java.util.Set<String> departed = new java.util.HashSet<>();
+    /** Leaders that resigned (they leave), out of the election until gossip reports them gone. */
+    private final java.util.Set<String> resigned = new java.util.HashSet<>();
     private boolean started;
     private long highestSeen;
     private long candidateEpoch = -1;
@@ -109,11 +114,12 @@ public final class Election implements AutoCloseable {
      * @param quorum minimum number of live members (this node included) for a leader; 0 or 1 for none
      * @param leaseSettings lease timing, used with a lease database
      * @param leaseDatabase master connections for the lease, or null for the bully rule alone
-     * @param sender sends a payload of {@link #EVENT} reliably to one node; must not block
+     * @param sender sends a payload of {@link #EVENT} reliably to one node, completing once the
+     *     target handled it; must not block
      * @param listeners leader listeners; the list may grow later (a concurrent list)
      */
     public Election(String nodeId, String clusterName, boolean mayLead, int quorum, LeaseSettings leaseSettings,
-                    ConnectionSource leaseDatabase, BiConsumer<String, byte[]> sender,
+                    ConnectionSource leaseDatabase, BiFunction<String, byte[], CompletableFuture<?>> sender,
                     List<Consumer<LeaderChange>> listeners) {
         this.self = Objects.requireNonNull(nodeId, "nodeId");
         this.cluster = Objects.requireNonNull(clusterName, "clusterName");
@@ -186,16 +192,24 @@ public final class Election implements AutoCloseable {
     public void close() {
         if (!stopped) {  // after halt() there is nothing to release: only the threads to wait for
             stopped = true;
+            List<CompletableFuture<?>> resigns = new ArrayList<>();
             try {
                 thread.submit(() -> guarded(() -> {
                     cancelCandidacy();
                     if (won != null) {
+                        long epoch = won.epoch();
                         won = null;
                         releaseLease();
+                        // before gossip's leave: the survivors elect at once, however gossip spreads the LEFT
+                        for (String other : live.keySet()) {
+                            resigns.add(send(other, ElectionMessage.resign(epoch)));
+                        }
                     }
                     remote = null;
                     publish("close");
                 })).get(10, TimeUnit.SECONDS);
+                CompletableFuture.allOf(resigns.toArray(CompletableFuture[]::new))
+                        .get(RESIGN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (Exception e) {
@@ -233,6 +247,9 @@ public final class Election implements AutoCloseable {
             return;
         }
         run(() -> {
+            if (resigned.contains(id)) {
+                return;  // it is leaving; gossip has not said so yet
+            }
             departed.remove(id);
             Boolean before = live.put(id, mayLead);
             if (before == null && won != null) {
@@ -251,6 +268,7 @@ public final class Election implements AutoCloseable {
         }
         run(() -> {
             departed.add(id);
+            resigned.remove(id);
             if (live.remove(id) == null) {
                 return;
             }
@@ -357,7 +375,21 @@ public final class Election implements AutoCloseable {
             case ELECTION -> onElection(from, m.epoch());
             case ANSWER -> onAnswer(from, m.epoch());
             case COORDINATOR -> onCoordinator(from, m);
+            case RESIGN -> onResign(from);
         }
+    }
+
+    /** The sender leaves and led: out of the election now (no epoch check: it is about membership). */
+    private void onResign(String from) {
+        if (live.remove(from) == null) {
+            return;
+        }
+        resigned.add(from);
+        if (remote != null && remote.id().equals(from)) {
+            remote = null;
+            pendingCause = "leave";
+        }
+        reevaluate("leave");
     }
 
     private void onElection(String from, long epoch) {
@@ -678,11 +710,15 @@ public final class Election implements AutoCloseable {
         }
     }
 
-    private void send(String target, ElectionMessage message) {
+    private CompletableFuture<?> send(String target, ElectionMessage message) {
         try {
-            sender.accept(target, message.encode());
+            return sender.apply(target, message.encode()).exceptionally(e -> {
+                LOG.debug("node {}: {} to {} failed: {}", self, message.kind(), target, e.toString());
+                return null;
+            });
         } catch (RuntimeException e) {
             LOG.debug("node {}: {} to {} not sent: {}", self, message.kind(), target, e.toString());
+            return CompletableFuture.completedFuture(null);
         }
     }
 

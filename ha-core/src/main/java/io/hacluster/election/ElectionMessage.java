@@ -10,7 +10,7 @@ import java.util.Objects;
  *
  * <p>Wire format (big-endian): a format byte (1), the kind byte, the epoch, the fencing token and
  * the leader's since-time in epoch milliseconds as 8 bytes each, then the leader id as a 2-byte
- * length and UTF-8. ELECTION and ANSWER carry an empty leader id and zeros.
+ * length and UTF-8. ELECTION, ANSWER and RESIGN carry an empty leader id and zeros.
  *
  * @param kind what the message means
  * @param epoch the sender's epoch: ELECTION the candidacy's, ANSWER the highest the sender has seen,
@@ -33,7 +33,12 @@ record ElectionMessage(Kind kind, long epoch, String leaderId, long fencingToken
         /** A lower eligible id is alive and takes over, or the candidate's epoch is stale. */
         ANSWER,
         /** The winner of this epoch. */
-        COORDINATOR
+        COORDINATOR,
+        /**
+         * The leader is leaving gracefully and has released the lease: elect now, without
+         * waiting for gossip's LEFT to reach every node.
+         */
+        RESIGN
     }
 
     ElectionMessage {
@@ -47,6 +52,10 @@ record ElectionMessage(Kind kind, long epoch, String leaderId, long fencingToken
 
     static ElectionMessage answer(long epoch) {
         return new ElectionMessage(Kind.ANSWER, epoch, "", 0, 0);
+    }
+
+    static ElectionMessage resign(long epoch) {
+        return new ElectionMessage(Kind.RESIGN, epoch, "", 0, 0);
     }
 
     static ElectionMessage coordinator(LeaderInfo leader) {

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -21,7 +22,10 @@ class ElectionStaleEpochTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private final List<Map.Entry<String, ElectionMessage>> sent = new CopyOnWriteArrayList<>();
     private final Election election = new Election("m", "stale-test", true, 0, LeaseSettings.defaults(), null,
-            (target, bytes) -> sent.add(Map.entry(target, ElectionMessage.decode(bytes))), new CopyOnWriteArrayList<>());
+            (target, bytes) -> {
+                sent.add(Map.entry(target, ElectionMessage.decode(bytes)));
+                return CompletableFuture.completedFuture(null);
+            }, new CopyOnWriteArrayList<>());
 
     @AfterEach
     void close() {
