@@ -36,7 +36,7 @@ class ClusterNodeElectionTest {
 
     @Test
     void theLowestEligibleIdLeadsEverywhereAndANodeThatNeverSchedulesNeverLeads() throws Exception {
-        cluster = new ElectionNodes(dir, null, LeaseSettings.defaults(), 0);
+        cluster = new ElectionNodes(dir, null, LeaseSettings.defaults(), 0).withLanGossip();
         ClusterNode jobOnly = cluster.start(1, false);  // the lowest id, but RunScheduler false
         List<LeaderChange> jobOnlyChanges = new CopyOnWriteArrayList<>();
         jobOnly.onLeaderChange(jobOnlyChanges::add);
@@ -73,7 +73,7 @@ class ClusterNodeElectionTest {
 
     @Test
     void aLowerIdThatJoinsTakesOverWithAHigherEpoch() throws Exception {
-        cluster = new ElectionNodes(dir, null, LeaseSettings.defaults(), 0);
+        cluster = new ElectionNodes(dir, null, LeaseSettings.defaults(), 0).withLanGossip();
         cluster.start(5, true);
         cluster.start(7, true);
         cluster.start(9, true);
@@ -94,7 +94,7 @@ class ClusterNodeElectionTest {
 
     @Test
     void withAQuorumASideTooSmallHasNoLeader() throws Exception {
-        cluster = new ElectionNodes(dir, null, LeaseSettings.defaults(), 3);
+        cluster = new ElectionNodes(dir, null, LeaseSettings.defaults(), 3).withLanGossip();
         cluster.start(1, true);
         cluster.start(2, true);
         assertThat(cluster.nodes.get(0).awaitLeader(Duration.ofSeconds(2))).as("2 of a quorum of 3").isEmpty();

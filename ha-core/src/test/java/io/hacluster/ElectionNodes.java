@@ -27,6 +27,7 @@ final class ElectionNodes implements AutoCloseable {
     private final int quorum;
     private String seed;
     private boolean health;
+    private String gossipPreset = "local";
 
     ElectionNodes(Path dir, SqlSettings sql, LeaseSettings lease, int quorum) {
         this(TestNodes.clusterName(), dir, sql, lease, quorum);
@@ -38,6 +39,15 @@ final class ElectionNodes implements AutoCloseable {
         this.sql = sql;
         this.lease = lease;
         this.quorum = quorum;
+    }
+
+    /**
+     * Nodes started from now on use gossip's {@code lan} preset: slower failure detection, but
+     * no false suspicions on a loaded machine, for tests that time what only a leave causes.
+     */
+    ElectionNodes withLanGossip() {
+        gossipPreset = "lan";
+        return this;
     }
 
     /** Nodes started from now on run the health endpoint (on a free loopback port). */
@@ -61,7 +71,7 @@ final class ElectionNodes implements AutoCloseable {
         }
         ClusterNodeBuilder b = ClusterNode.builder()
                 .clusterSettings(TestNodes.settings(cluster, seed == null ? List.of() : List.of(seed))
-                        .nodeIdFile(idFile.toString()).healthPort(health ? TestPorts.tcpAndUdp() : 0).build())
+                        .nodeIdFile(idFile.toString()).healthPort(health ? TestPorts.tcpAndUdp() : 0).gossipPreset(gossipPreset).build())
                 .jobSettings(JobSettings.builder().runScheduler(mayLead).build())
                 .leaseSettings(lease)
                 .electionQuorum(quorum)

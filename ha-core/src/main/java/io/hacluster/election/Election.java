@@ -410,11 +410,17 @@ public final class Election implements AutoCloseable {
                 reevaluate("takeover");
             }
         } else {
+            String cause = "takeover";
             if (won != null) {
                 stepDown("takeover");
+            } else if (remote != null && remote.id().equals(from)) {
+                // the node this one follows runs again (it lost its lease or quorum): it leads no longer
+                remote = null;
+                cause = "leader runs again";
+                pendingCause = cause;
             }
             cancelCandidacy();
-            publish("takeover");
+            publish(cause);
         }
     }
 
@@ -523,6 +529,12 @@ public final class Election implements AutoCloseable {
         cancelCandidacy();
         long epoch = ++highestSeen;
         candidateEpoch = epoch;
+        if (won != null) {
+            // reasserting: still the leader, only above a higher epoch; an ELECTION would make
+            // the followers drop it until the COORDINATOR
+            declareTask = thread.schedule(() -> guarded(() -> declare(epoch)), 0, TimeUnit.MILLISECONDS);
+            return;
+        }
         ElectionMessage election = ElectionMessage.election(epoch);
         for (String other : live.keySet()) {
             send(other, election);
