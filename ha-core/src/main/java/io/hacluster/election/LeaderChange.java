@@ -9,7 +9,9 @@ import java.util.Optional;
  *     COORDINATOR, with a lost lease or quorum)
  * @param local whether this node is the leader now
  * @param cause why it changed: {@code start}, {@code crash}, {@code leave}, {@code takeover},
- *     {@code lease lost}, {@code quorum lost}, {@code elected} or {@code close}
+ *     {@code lease lost}, {@code quorum lost}, {@code leader runs again}, {@code elected},
+ *     {@code reasserted} or {@code close}; for a new leader, the event that ended the previous
+ *     leadership (docs/election.md)
  */
 public record LeaderChange(Optional<LeaderInfo> leader, boolean local, String cause) {
 }

@@ -12,8 +12,8 @@ class ElectionMessageTest {
     @Test
     void everyKindRoundTrips() {
         LeaderInfo leader = new LeaderInfo("e0000000000000000000000002", 7, 42, Instant.ofEpochMilli(1_700_000_000_123L));
-        for (ElectionMessage m : new ElectionMessage[] {ElectionMessage.election(5), ElectionMessage.answer(6), ElectionMessage.resign(8),
-                ElectionMessage.coordinator(leader)}) {
+        for (ElectionMessage m : new ElectionMessage[] {ElectionMessage.election(5), ElectionMessage.answer(6),
+                ElectionMessage.resign(8), ElectionMessage.coordinator(leader)}) {
             assertThat(ElectionMessage.decode(m.encode())).isEqualTo(m);
         }
         ElectionMessage c = ElectionMessage.decode(ElectionMessage.coordinator(leader).encode());
