@@ -8,6 +8,9 @@ import io.hacluster.discovery.ClusterDiscoveryService;
 import io.hacluster.discovery.ConnectionSource;
 import io.hacluster.discovery.DiscoveryRow;
 import io.hacluster.discovery.DiscoverySettings;
+import io.hacluster.election.Election;
+import io.hacluster.election.LeaderChange;
+import io.hacluster.election.LeaderInfo;
 import io.hacluster.gossip.GossipConfig;
 import io.hacluster.gossip.Member;
 import io.hacluster.gossip.MemberState;
@@ -41,6 +44,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,8 +70,14 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: besides those of gossip ({@code ha-<id>-gossip...}), the messenger
  * ({@code ha-<id>-stream-io-N}, {@code ha-<id>-handler-N}, ...), the router and the health
  * endpoint ({@code ha-<id>-health}), the node runs {@code ha-<id>-cluster} (seed retries) and
- * {@code ha-<id>-discovery}. All are daemons and stop in
+ * {@code ha-<id>-discovery}, and the leader election's {@code ha-<id>-election},
+ * {@code ha-<id>-lease} and {@code ha-<id>-leader-listeners}. All are daemons and stop in
  * {@link #close()}.
+ *
+ * <p>Leadership ({@link #isLeader()}, {@link #leader()}, {@link #onLeaderChange},
+ * {@link #awaitLeader}): the lowest live id that may lead ({@code JobSettings.RunScheduler}),
+ * holding the database lease when a router is configured; see docs/election.md. The election
+ * starts once the node has joined, and {@link #close()} releases the lease before leaving.
  */
 public final class ClusterNode implements AutoCloseable {
 
@@ -91,6 +102,9 @@ public final class ClusterNode implements AutoCloseable {
     private ScheduledThreadPoolExecutor clusterThread;
     private Thread shutdownHook;
     private MembershipBridge bridge;
+    private volatile Election election;
+    /** Leader listeners, also those added before start; the election reads this list. */
+    private final List<Consumer<LeaderChange>> leaderListeners = new CopyOnWriteArrayList<>();
     /** Completes when close() has finished; a second closer waits for it. */
     private final CompletableFuture<Void> closeDone = new CompletableFuture<>();
     private volatile Thread closer;
@@ -167,6 +181,18 @@ public final class ClusterNode implements AutoCloseable {
             }
         }
 
+        election = new Election(id, settings.clusterName(), config.jobSettings().runScheduler(),
+                options.electionQuorum, options.leaseSettings, router == null ? null : router::master,
+                this::sendElectionMessage, leaderListeners);
+        if (router != null) {
+            try {
+                election.prepare();
+            } catch (java.sql.SQLException e) {
+                throw new ClusterStartException("cannot prepare the leader lease (SQLState " + e.getSQLState()
+                        + "): " + e.getMessage(), e);
+            }
+        }
+
         clusterThread = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "ha-" + id + "-cluster");
             t.setDaemon(true);
@@ -196,15 +222,17 @@ public final class ClusterNode implements AutoCloseable {
         synchronized (earlyHandlers) {
             earlyHandlers.forEach(created::registerHandler);
             earlyHandlers.clear();
+            Election e = election;
+            created.registerHandler(Election.EVENT, in -> e.receive(in.senderId(), in.data()));
             messenger = created;
         }
         InetSocketAddress streaming = messenger.start();
 
         meta = new NodeMeta(settings.clusterName(), id, options.version, options.schemaVersion, config.hash(),
-                host, streaming.getPort());
+                host, streaming.getPort(), config.jobSettings().runScheduler());
         byte[] metaBytes = meta.encode();  // fails clearly before any gossip when it is too large
 
-        bridge = new MembershipBridge(id, () -> messenger);
+        bridge = new MembershipBridge(id, () -> messenger, election);
         NettyTransport transport = NettyTransport.bind(NettyTransportConfig
                 .of(id, new InetSocketAddress(bindHost, settings.gossipPort()))
                 .withAdvertiseAddress(new InetSocketAddress(advertisedIp, settings.gossipPort())));
@@ -251,6 +279,19 @@ public final class ClusterNode implements AutoCloseable {
             clusterThread.scheduleWithFixedDelay(this::retryStaticSeedsWhenAlone, every, every, TimeUnit.MILLISECONDS);
         }
         joinAndWait(seeds);
+        election.start();  // after the join: a node alone for a moment must not declare itself first
+    }
+
+    /**
+     * The election's sender: one reliable message, completing once the target handled it (a
+     * leaving leader waits for its RESIGN); never blocks the election thread.
+     */
+    private CompletableFuture<SendResult> sendElectionMessage(String target, byte[] payload) {
+        Messenger m = messenger;
+        if (m == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("no messenger"));
+        }
+        return m.sendTo(target, ClusterMessage.reliable(Election.EVENT, payload).waitingForAll(true));
     }
 
     private static InetAddress resolve(String host) {
@@ -448,6 +489,10 @@ public final class ClusterNode implements AutoCloseable {
      */
     void haltForTests() {
         halted = true;
+        Election e = election;
+        if (e != null) {
+            e.halt();  // a crashed leader neither renews nor releases its lease
+        }
         Memberlist ml = memberlist;
         if (ml != null) {
             ml.shutdown();
@@ -459,6 +504,10 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     private void stopAll() {
+        Election e = election;
+        if (e != null) {
+            quietly("election", e::close);  // first: the lease is free before peers see this node leave
+        }
         if (discovery != null) {
             quietly("discovery", discovery::close);
         }
@@ -628,6 +677,10 @@ public final class ClusterNode implements AutoCloseable {
                 if (state == LifecycleState.RUNNING) {
                     status.put("healthScore", memberlist.healthScore());
                     status.put("clusterInfos", clusterInfos());
+                    Election e = election;
+                    if (e != null) {
+                        status.put("election", e.status());
+                    }
                     status.put("members", members().stream().map(m -> Map.of(
                             "id", m.id(),
                             "address", m.gossipAddress().getAddress().getHostAddress() + ":" + m.gossipAddress().getPort(),
@@ -637,6 +690,54 @@ public final class ClusterNode implements AutoCloseable {
                 return status;
             }
         };
+    }
+
+    // ---------------------------------------------------------------- leadership
+
+    /**
+     * Whether this node is the cluster leader now: the lowest live node id that may lead
+     * ({@code JobSettings.RunScheduler}), with the quorum (if configured) met and, when a database
+     * router is configured, holding the lease before its renew deadline on this node's monotonic
+     * clock. False in every state but RUNNING. Cheap; call it before each leader-only action, and
+     * fence the writes that matter with {@link LeaderInfo#fencingToken()} (docs/election.md).
+     */
+    public boolean isLeader() {
+        Election e = election;
+        return e != null && state == LifecycleState.RUNNING && e.isLeader();
+    }
+
+    /**
+     * The leader as this node knows it: id, epoch, fencing token (0 without a database) and
+     * since when (the leader's wall clock, for display). Empty while there is none: between a
+     * leader's crash and the next COORDINATOR, on a side without quorum, or on this node once its
+     * lease is lost.
+     */
+    public Optional<LeaderInfo> leader() {
+        Election e = election;
+        return e == null || state != LifecycleState.RUNNING ? Optional.empty() : e.leader();
+    }
+
+    /**
+     * Adds a listener told of every change of the leader or of this node's leadership, with the
+     * cause. Listeners run on {@code ha-<id>-leader-listeners}, one at a time and in order, never
+     * on an I/O thread and never under the election's locks; a slow listener delays only later
+     * notifications. May be called before {@link #start()}.
+     */
+    public void onLeaderChange(Consumer<LeaderChange> listener) {
+        leaderListeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+    }
+
+    /**
+     * Waits until a leader is known, at most {@code timeout}; empty when none became known in time.
+     *
+     * @throws InterruptedException when interrupted while waiting
+     */
+    public Optional<LeaderInfo> awaitLeader(Duration timeout) throws InterruptedException {
+        Election e = election;
+        if (e == null) {
+            throw new IllegalStateException("node is " + state + "; start it first");
+        }
+        return e.awaitLeader(timeout);
     }
 
     /** The database router, when SqlSettings has a DataSource. */
@@ -684,6 +785,9 @@ public final class ClusterNode implements AutoCloseable {
     public void registerHandler(String event, MessageHandler handler) {
         java.util.Objects.requireNonNull(event, "event");
         java.util.Objects.requireNonNull(handler, "handler");
+        if (event.equals(Election.EVENT)) {
+            throw new IllegalArgumentException("the event " + Election.EVENT + " is reserved for the leader election");
+        }
         synchronized (earlyHandlers) {
             if (messenger == null) {
                 earlyHandlers.put(event, handler);

@@ -2,9 +2,11 @@ package io.hacluster;
 
 import io.hacluster.config.ClusterSettings;
 import io.hacluster.config.HaConfig;
+import io.hacluster.config.JobSettings;
 import io.hacluster.config.SqlSettings;
 import io.hacluster.discovery.ConnectionSource;
 import io.hacluster.discovery.DiscoverySettings;
+import io.hacluster.election.LeaseSettings;
 import io.hacluster.gossip.GossipConfig;
 import io.hacluster.identity.HostEnvironment;
 import io.hacluster.messaging.MessengerConfig;
@@ -46,6 +48,9 @@ public final class ClusterNodeBuilder {
     Duration sendTimeout = Duration.ofSeconds(30);
     Duration drainTimeout = Duration.ofSeconds(5);
     boolean shutdownHook;
+    JobSettings jobSettings;
+    LeaseSettings leaseSettings = LeaseSettings.defaults();
+    int electionQuorum;
 
     ClusterNodeBuilder() {
     }
@@ -60,6 +65,7 @@ public final class ClusterNodeBuilder {
         this.config = Objects.requireNonNull(config);
         this.clusterSettings = null;
         this.sqlSettings = null;
+        this.jobSettings = null;
         return this;
     }
 
@@ -78,6 +84,38 @@ public final class ClusterNodeBuilder {
     public ClusterNodeBuilder sqlSettings(SqlSettings settings) {
         this.sqlSettings = Objects.requireNonNull(settings);
         this.config = null;
+        return this;
+    }
+
+    /**
+     * JobSettings, with {@link #clusterSettings}: {@code RunScheduler} false means this node is
+     * never elected leader. A {@link #config} carries its own.
+     */
+    public ClusterNodeBuilder jobSettings(JobSettings settings) {
+        this.jobSettings = Objects.requireNonNull(settings);
+        this.config = null;
+        return this;
+    }
+
+    /**
+     * Timing of the leader lease, used when a database router is configured: lease 15 s, renew
+     * deadline 10 s, retry 2 s by default (docs/election.md).
+     */
+    public ClusterNodeBuilder leaseSettings(LeaseSettings settings) {
+        this.leaseSettings = Objects.requireNonNull(settings);
+        return this;
+    }
+
+    /**
+     * Minimum number of live members (this node included) for a leader, like Hazelcast's
+     * split-brain protection: a side of a partition smaller than this has no leader. 0 (the
+     * default) for none: without a database a partition can then give two leaders.
+     */
+    public ClusterNodeBuilder electionQuorum(int members) {
+        if (members < 0) {
+            throw new IllegalArgumentException("electionQuorum must not be negative");
+        }
+        this.electionQuorum = members;
         return this;
     }
 
@@ -199,8 +237,12 @@ public final class ClusterNodeBuilder {
             if (clusterSettings == null) {
                 throw new IllegalStateException("give configFile(...), config(...) or clusterSettings(...)");
             }
-            effective = HaConfig.builder().clusterSettings(clusterSettings)
-                    .sqlSettings(sqlSettings == null ? SqlSettings.defaults() : sqlSettings).build();
+            HaConfig.Builder b = HaConfig.builder().clusterSettings(clusterSettings)
+                    .sqlSettings(sqlSettings == null ? SqlSettings.defaults() : sqlSettings);
+            if (jobSettings != null) {
+                b.jobSettings(jobSettings);
+            }
+            effective = b.build();
         }
         ClusterSettings cluster = effective.clusterSettings();
         if (!cluster.enable()) {

@@ -1,5 +1,6 @@
 package io.hacluster;
 
+import io.hacluster.election.Election;
 import io.hacluster.gossip.Member;
 import io.hacluster.gossip.MemberState;
 import io.hacluster.gossip.MembershipListener;
@@ -30,12 +31,20 @@ final class MembershipBridge implements MembershipListener {
 
     private final String self;
     private final Supplier<Messenger> messenger;
+    /** Told after the messenger, so the election can already send to a member it hears of. */
+    private final Election election;
     /** Written on gossip's thread only; read by any sender. */
     private volatile List<String> liveTargets = List.of();
 
     MembershipBridge(String self, Supplier<Messenger> messenger) {
+        this(self, messenger, null);
+    }
+
+    /** @param election fed every membership change after the messenger; null for none */
+    MembershipBridge(String self, Supplier<Messenger> messenger, Election election) {
         this.self = self;
         this.messenger = messenger;
+        this.election = election;
     }
 
     @Override
@@ -79,6 +88,9 @@ final class MembershipBridge implements MembershipListener {
         } else {
             messenger.get().peerDead(member.name());
         }
+        if (election != null) {
+            election.memberGone(member.name(), member.state() == MemberState.LEFT);
+        }
     }
 
     @Override
@@ -92,10 +104,14 @@ final class MembershipBridge implements MembershipListener {
         if (member.name().equals(self)) {
             return;
         }
-        InetSocketAddress streaming = streamingAddress(member);
-        if (streaming != null) {
-            messenger.get().peerAlive(member.name(), streaming);
+        NodeMeta meta = meta(member);
+        if (meta != null) {
+            messenger.get().peerAlive(member.name(), new InetSocketAddress(member.address().getAddress(),
+                    meta.streamingPort()));
             addTarget(member.name());
+            if (election != null) {
+                election.memberAlive(member.name(), meta.mayLead());
+            }
         }
     }
 
@@ -119,12 +135,18 @@ final class MembershipBridge implements MembershipListener {
 
     /** Where the member's messenger listens: its gossip IP and the StreamingPort of its meta. */
     static InetSocketAddress streamingAddress(Member m) {
+        NodeMeta meta = meta(m);
+        return meta == null ? null : new InetSocketAddress(m.address().getAddress(), meta.streamingPort());
+    }
+
+    /** The member's decoded meta, or null when it is not one of ours or unreadable. */
+    private static NodeMeta meta(Member m) {
         byte[] meta = m.meta();
         if (!NodeMeta.isNodeMeta(meta)) {
             return null;  // not one of ours (the alive filter keeps such members out anyway)
         }
         try {
-            return new InetSocketAddress(m.address().getAddress(), NodeMeta.decode(meta).streamingPort());
+            return NodeMeta.decode(meta);
         } catch (IllegalArgumentException e) {
             LOG.debug("member {} has unreadable meta: {}", m.name(), e.getMessage());
             return null;

@@ -1,5 +1,7 @@
 /**
- * Leader election: the database lease with fencing tokens that backs the bully election.
+ * Leader election: the bully election ({@link io.hacluster.election.Election}: the lowest live id
+ * that may lead wins, with epochs that only grow) and the database lease with fencing tokens that
+ * the winner must hold whenever a database is configured.
  *
  * <p>The lease lives in one row per cluster of the master database ({@link LeaseStore}); every
  * decision about it is taken by the database, in database time, inside one statement, so no node's

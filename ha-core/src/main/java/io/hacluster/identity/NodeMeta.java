@@ -13,9 +13,10 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Wire format (big-endian): the magic {@code 'h' 'a'}, a format byte ({@value #FORMAT}),
  * then six strings each as one length byte and that many UTF-8 bytes (cluster name, id,
- * version, schema version, config hash, hostname), then the streaming port as two bytes.
- * Bytes after the port are ignored, so a later format can append fields that older nodes
- * skip. The magic keeps other memberlist users' meta (serf's msgpack tags) from being read as
+ * version, schema version, config hash, hostname), then the streaming port as two bytes, then
+ * (format 2) one flags byte whose bit 0 says the node may lead. Bytes after the last known field
+ * are ignored, so a later format can append fields that older nodes skip; format 1 meta (no
+ * flags byte) decodes as a node that may lead, which is what every format-1 node was. The magic keeps other memberlist users' meta (serf's msgpack tags) from being read as
  * ours.
  *
  * @param clusterName   ClusterSettings.ClusterName; peers of another cluster are refused
@@ -25,13 +26,16 @@ import java.nio.charset.StandardCharsets;
  * @param configHash    hash of the node's configuration without ClusterSettings
  * @param hostname      the advertised host
  * @param streamingPort the port of the node's reliable messaging listener
+ * @param mayLead       whether the node may be elected leader ({@code JobSettings.RunScheduler});
+ *     every node must know it of every other, so that all agree on the lowest eligible id
  */
 public record NodeMeta(String clusterName, String id, String version, String schemaVersion,
-                       String configHash, String hostname, int streamingPort) {
+                       String configHash, String hostname, int streamingPort, boolean mayLead) {
 
     /** memberlist's {@code MetaMaxSize}. */
     public static final int MAX_BYTES = 512;
-    static final int FORMAT = 1;
+    static final int FORMAT = 2;
+    private static final int FLAG_MAY_LEAD = 1;
     private static final int MAX_FIELD_BYTES = 255;
 
     public NodeMeta {
@@ -46,9 +50,15 @@ public record NodeMeta(String clusterName, String id, String version, String sch
         }
     }
 
+    /** A node that may lead (the default of {@code RunScheduler}). */
+    public NodeMeta(String clusterName, String id, String version, String schemaVersion, String configHash,
+                    String hostname, int streamingPort) {
+        this(clusterName, id, version, schemaVersion, configHash, hostname, streamingPort, true);
+    }
+
     /** The same meta with another config hash, for announcing a configuration change. */
     public NodeMeta withConfigHash(String newConfigHash) {
-        return new NodeMeta(clusterName, id, version, schemaVersion, newConfigHash, hostname, streamingPort);
+        return new NodeMeta(clusterName, id, version, schemaVersion, newConfigHash, hostname, streamingPort, mayLead);
     }
 
     /**
@@ -70,6 +80,7 @@ public record NodeMeta(String clusterName, String id, String version, String sch
         writeString(out, "hostname", hostname);
         out.write(streamingPort >>> 8);
         out.write(streamingPort & 0xff);
+        out.write(mayLead ? FLAG_MAY_LEAD : 0);
         byte[] bytes = out.toByteArray();
         if (bytes.length > MAX_BYTES) {
             throw new IllegalArgumentException("node meta is " + bytes.length + " bytes, over gossip's limit of "
@@ -100,7 +111,8 @@ public record NodeMeta(String clusterName, String id, String version, String sch
         if (!isNodeMeta(bytes)) {
             throw new IllegalArgumentException("not ha-cluster node meta (bad magic)");
         }
-        if ((bytes[2] & 0xff) < FORMAT) {
+        int format = bytes[2] & 0xff;
+        if (format < 1) {
             throw new IllegalArgumentException("unknown node meta format " + (bytes[2] & 0xff));
         }
         ByteBuffer in = ByteBuffer.wrap(bytes, 3, bytes.length - 3);
@@ -114,7 +126,15 @@ public record NodeMeta(String clusterName, String id, String version, String sch
             throw new IllegalArgumentException("node meta truncated before the streaming port");
         }
         int port = in.getShort() & 0xffff;
-        return new NodeMeta(clusterName, id, version, schemaVersion, configHash, hostname, port);
+        // format 1 has no flags byte: such a node may lead, as every node could before format 2
+        boolean mayLead = true;
+        if (format >= 2) {
+            if (!in.hasRemaining()) {
+                throw new IllegalArgumentException("node meta truncated before the flags");
+            }
+            mayLead = (in.get() & FLAG_MAY_LEAD) != 0;
+        }
+        return new NodeMeta(clusterName, id, version, schemaVersion, configHash, hostname, port, mayLead);
     }
 
     private static void writeString(ByteArrayOutputStream out, String field, String value) {

@@ -25,8 +25,29 @@ class NodeMetaTest {
     void trailingBytesFromANewerFormatAreIgnored() {
         byte[] bytes = META.encode();
         byte[] longer = Arrays.copyOf(bytes, bytes.length + 5);
-        longer[2] = 2;
+        longer[2] = 3;
         assertThat(NodeMeta.decode(longer)).isEqualTo(META);
+    }
+
+    @Test
+    void mayLeadRoundTripsInTheFlagsByte() {
+        NodeMeta jobOnly = new NodeMeta("prod", NodeId.generate(), "10.5.1", "128", "h", "app-2", 8075, false);
+        assertThat(NodeMeta.decode(jobOnly.encode())).isEqualTo(jobOnly);
+        assertThat(NodeMeta.decode(jobOnly.encode()).mayLead()).isFalse();
+        assertThat(NodeMeta.decode(META.encode()).mayLead()).isTrue();
+        assertThat(jobOnly.withConfigHash("other").mayLead()).isFalse();
+    }
+
+    @Test
+    void formatOneMetaFromAnOlderNodeDecodesAsMayLead() {
+        // format 1 is format 2 without the flags byte after the port
+        byte[] current = new NodeMeta("prod", "id1", "10.4.0", "127", "h", "old-node", 8075, false).encode();
+        byte[] formatOne = Arrays.copyOf(current, current.length - 1);
+        formatOne[2] = 1;
+        NodeMeta decoded = NodeMeta.decode(formatOne);
+        assertThat(decoded.mayLead()).isTrue();
+        assertThat(decoded.hostname()).isEqualTo("old-node");
+        assertThat(decoded.streamingPort()).isEqualTo(8075);
     }
 
     @Test

@@ -272,7 +272,8 @@ class GracefulDepartureProcessTest {
         }
     }
 
-    private static int freePort() {
+    /** A port free for TCP and UDP on loopback; shared with the other process tests. */
+    static int freePort() {
         for (int attempt = 0; attempt < 100; attempt++) {
             try (ServerSocket tcp = new ServerSocket()) {
                 tcp.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));

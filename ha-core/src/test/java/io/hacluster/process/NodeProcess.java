@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Arguments: clusterName nodeIdFile gossipPort streamingPort seeds(comma separated or -)
  * sendTimeoutMillis. Output lines: {@code READY id}, {@code M <id> <STATE> <epochMillis>} on every
  * change of the member list, {@code H <sender> <seq>} per handled broadcast,
+ * {@code L <leaderId or -> <epoch> <local> <cause>} on every leader change,
  * {@code R <seq> <target> OK} or {@code R <seq> <target> FAIL <ExceptionClass> <epochMillis>} per
  * target of each sent broadcast, {@code PENDING <count> <oldestAgeMillis>}. Commands:
  * {@code SEND <count> <intervalMillis>}, {@code STOP}, {@code PENDING}, {@code EXIT}.
@@ -66,6 +67,8 @@ public final class NodeProcess {
                 .sendTimeout(sendTimeout).build();
         node.registerHandler("bcast", in -> OUT.println("H " + in.senderId() + " "
                 + new String(in.data(), StandardCharsets.UTF_8)));
+        node.onLeaderChange(c -> OUT.println("L " + c.leader().map(l -> l.id() + " " + l.epoch()).orElse("- 0")
+                + " " + c.local() + " " + c.cause().replace(' ', '_')));
         node.start();
         // runs beside the node's own hook: once SIGTERM's graceful close is done, say what it did
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
