@@ -326,10 +326,11 @@ public final class HaConfig {
      * SHA-256, as 64 lower-case hex digits, of the effective configuration without its
      * node-specific settings: the other sections as read, the full SqlSettings and JobSettings
      * (defaults included, so leaving a field out equals writing its default; Mattermost's fields
-     * we keep unused as read) without {@code JobSettings.RunJobs}, as compact JSON with object
+     * we keep unused as read) without {@code JobSettings.RunJobs} and {@code RunScheduler}, as compact JSON with object
      * keys sorted at every depth. Nodes whose hashes differ are configured differently.
      * ClusterSettings are left out because they are node-specific (host names, addresses), as in
-     * Mattermost, and so is RunJobs (job servers run jobs, app servers need not).
+     * Mattermost, and so are RunJobs and RunScheduler (a node's role: job servers run jobs, and a
+     * job-only node that never leads is a supported topology).
      */
     public String hash() {
         return hash;
@@ -444,6 +445,7 @@ public final class HaConfig {
         root.set(SqlSettings.SECTION, withKeptUnused(SqlSettings.SECTION, ConfigJson.toTree(sql)));
         ObjectNode jobs = withKeptUnused(JobSettings.SECTION, ConfigJson.toTree(job));
         jobs.remove("RunJobs");
+        jobs.remove("RunScheduler");  // a node's role: a job-only node that never leads is not misconfigured
         root.set(JobSettings.SECTION, jobs);
         return ConfigJson.sha256OfCanonical(root);
     }

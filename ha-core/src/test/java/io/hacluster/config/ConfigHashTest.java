@@ -28,10 +28,9 @@ class ConfigHashTest {
                 .build();
         // Written out by hand from docs/configuration.md: sections and keys sorted, no whitespace,
         // SqlSettings and JobSettings complete with defaults (JobSettings without the node-specific
-        // RunJobs), ClusterSettings absent.
+        // RunJobs and RunScheduler), ClusterSettings absent.
         String canonical = "{\"ASettings\":[true],"
-                + "\"JobSettings\":{\"CleanupConfigThresholdDays\":-1,\"CleanupJobsThresholdDays\":-1,"
-                + "\"RunScheduler\":true},"
+                + "\"JobSettings\":{\"CleanupConfigThresholdDays\":-1,\"CleanupJobsThresholdDays\":-1},"
                 + "\"SqlSettings\":{\"ConnMaxIdleTimeMilliseconds\":300000,\"ConnMaxLifetimeMilliseconds\":3600000,"
                 + "\"DataSource\":\"\",\"DataSourceReplicas\":[],\"DataSourceSearchReplicas\":[],"
                 + "\"DriverName\":\"postgres\",\"MaxIdleConns\":20,\"MaxOpenConns\":300,\"QueryTimeout\":30,"

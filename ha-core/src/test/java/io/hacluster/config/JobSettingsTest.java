@@ -40,14 +40,15 @@ class JobSettingsTest {
     }
 
     @Test
-    void theHashCoversJobSettingsExceptTheNodeSpecificRunJobs() {
+    void theHashCoversJobSettingsExceptTheNodeSpecificRoles() {
+        // RunJobs and RunScheduler say what this node does (a job-only node that never leads is a
+        // supported topology), so they may differ between nodes without a RED config mismatch
         String base = HaConfig.parse("{}", Map.of()).hash();
         assertThat(HaConfig.parse("{\"JobSettings\": {\"RunJobs\": false}}", Map.of()).hash()).isEqualTo(base);
-        assertThat(HaConfig.parse("{\"JobSettings\": {\"RunScheduler\": true}}", Map.of()).hash()).isEqualTo(base);
-        assertThat(HaConfig.parse("{\"JobSettings\": {\"RunScheduler\": false}}", Map.of()).hash()).isNotEqualTo(base);
+        assertThat(HaConfig.parse("{\"JobSettings\": {\"RunScheduler\": false}}", Map.of()).hash()).isEqualTo(base);
+        assertThat(HaConfig.parse("{}", Map.of("HA_JOBSETTINGS_RUNSCHEDULER", "0")).hash()).isEqualTo(base);
         assertThat(HaConfig.parse("{\"JobSettings\": {\"CleanupJobsThresholdDays\": 5}}", Map.of()).hash())
                 .isNotEqualTo(base);
-        assertThat(HaConfig.parse("{}", Map.of("HA_JOBSETTINGS_RUNSCHEDULER", "0")).hash()).isNotEqualTo(base);
     }
 
     @Test
