@@ -456,7 +456,9 @@ public final class Election implements AutoCloseable {
             stepDown("takeover");
             cause = "takeover";
         } else if (remote != null && !remote.id().equals(from) && live.containsKey(remote.id())) {
-            cause = "takeover";
+            // the old leader still looks live here: a lower id took over, or a higher one was elected
+            // because the others' gossip already declared the old leader dead (this node's lags)
+            cause = from.compareTo(remote.id()) < 0 ? "takeover" : "crash";
         } else {
             cause = pendingCause;
         }
