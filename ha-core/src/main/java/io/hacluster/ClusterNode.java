@@ -11,6 +11,7 @@ import io.hacluster.discovery.DiscoverySettings;
 import io.hacluster.election.Election;
 import io.hacluster.election.LeaderChange;
 import io.hacluster.election.LeaderInfo;
+import io.hacluster.jobs.JobServer;
 import io.hacluster.gossip.GossipConfig;
 import io.hacluster.gossip.Member;
 import io.hacluster.gossip.MemberState;
@@ -103,6 +104,8 @@ public final class ClusterNode implements AutoCloseable {
     private Thread shutdownHook;
     private MembershipBridge bridge;
     private volatile Election election;
+    /** With a database router only: jobs need the master database. */
+    private volatile JobServer jobServer;
     /** Leader listeners, also those added before start; the election reads this list. */
     private final List<Consumer<LeaderChange>> leaderListeners = new CopyOnWriteArrayList<>();
     /** Completes when close() has finished; a second closer waits for it. */
@@ -191,6 +194,16 @@ public final class ClusterNode implements AutoCloseable {
                 throw new ClusterStartException("cannot prepare the leader lease (SQLState " + e.getSQLState()
                         + "): " + e.getMessage(), e);
             }
+            JobServer jobs = new JobServer(id, settings.clusterName(), router::master, config.jobSettings().runJobs(),
+                    options.jobServerSettings, this::leaseTokenWhileLeading,
+                    config.jobSettings().cleanupJobsThresholdDays(), this::announceJobSubmitted);
+            try {
+                jobs.prepare();
+            } catch (java.sql.SQLException e) {
+                throw new ClusterStartException("cannot prepare the job tables (SQLState " + e.getSQLState()
+                        + "): " + e.getMessage(), e);
+            }
+            jobServer = jobs;
         }
 
         clusterThread = new ScheduledThreadPoolExecutor(1, r -> {
@@ -224,6 +237,10 @@ public final class ClusterNode implements AutoCloseable {
             earlyHandlers.clear();
             Election e = election;
             created.registerHandler(Election.EVENT, in -> e.receive(in.senderId(), in.data()));
+            JobServer jobs = jobServer;
+            if (jobs != null) {
+                created.registerHandler(JobServer.WAKE_EVENT, in -> jobs.wake());
+            }
             messenger = created;
         }
         InetSocketAddress streaming = messenger.start();
@@ -280,6 +297,27 @@ public final class ClusterNode implements AutoCloseable {
         }
         joinAndWait(seeds);
         election.start();  // after the join: a node alone for a moment must not declare itself first
+        JobServer jobs = jobServer;
+        if (jobs != null) {
+            jobs.start();
+        }
+    }
+
+    /** The job server's view of leadership: the lease token while this node leads with the lease. */
+    private java.util.OptionalLong leaseTokenWhileLeading() {
+        Election e = election;
+        if (e == null || state != LifecycleState.RUNNING || !e.isLeader()) {
+            return java.util.OptionalLong.empty();
+        }
+        return e.leader().map(l -> java.util.OptionalLong.of(l.fencingToken())).orElse(java.util.OptionalLong.empty());
+    }
+
+    /** Wakes the other nodes' workers after a submit here; best effort, the poll covers a loss. */
+    private void announceJobSubmitted() {
+        Messenger m = messenger;
+        if (m != null && state == LifecycleState.RUNNING) {
+            m.send(ClusterMessage.bestEffort(JobServer.WAKE_EVENT, new byte[0]), liveOthers());
+        }
     }
 
     /**
@@ -489,6 +527,10 @@ public final class ClusterNode implements AutoCloseable {
      */
     void haltForTests() {
         halted = true;
+        JobServer jobs = jobServer;
+        if (jobs != null) {
+            jobs.halt();  // a crashed worker neither heartbeats nor hands its jobs back
+        }
         Election e = election;
         if (e != null) {
             e.halt();  // a crashed leader neither renews nor releases its lease
@@ -504,6 +546,10 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     private void stopAll() {
+        JobServer jobs = jobServer;
+        if (jobs != null) {
+            quietly("job server", jobs::close);  // running jobs finish or go back to pending, under the lease still
+        }
         Election e = election;
         if (e != null) {
             quietly("election", e::close);  // first: the lease is free before peers see this node leave
@@ -740,6 +786,24 @@ public final class ClusterNode implements AutoCloseable {
         return e.awaitLeader(timeout);
     }
 
+    /**
+     * The job server: periodic jobs the leader schedules and one-off jobs, durable in the master
+     * database, run by workers on every node with {@code JobSettings.RunJobs} (docs/jobs.md).
+     *
+     * @throws IllegalStateException before {@link #start()}, or without a database router (jobs
+     *     live in the master database: configure {@code SqlSettings.DataSource})
+     */
+    public JobServer jobs() {
+        JobServer jobs = jobServer;
+        if (jobs == null) {
+            if (state == LifecycleState.NEW || state == LifecycleState.STARTING) {
+                throw new IllegalStateException("node is " + state + "; start it first");
+            }
+            throw new IllegalStateException("the job server needs a database: configure SqlSettings.DataSource");
+        }
+        return jobs;
+    }
+
     /** The database router, when SqlSettings has a DataSource. */
     public Optional<DatabaseRouter> database() {
         return Optional.ofNullable(router);
@@ -785,8 +849,8 @@ public final class ClusterNode implements AutoCloseable {
     public void registerHandler(String event, MessageHandler handler) {
         java.util.Objects.requireNonNull(event, "event");
         java.util.Objects.requireNonNull(handler, "handler");
-        if (event.equals(Election.EVENT)) {
-            throw new IllegalArgumentException("the event " + Election.EVENT + " is reserved for the leader election");
+        if (event.equals(Election.EVENT) || event.equals(JobServer.WAKE_EVENT)) {
+            throw new IllegalArgumentException("the event " + event + " is reserved for the library");
         }
         synchronized (earlyHandlers) {
             if (messenger == null) {

@@ -47,6 +47,7 @@ public final class ClusterNodeBuilder {
     Duration joinTimeout = Duration.ofSeconds(15);
     Duration sendTimeout = Duration.ofSeconds(30);
     Duration drainTimeout = Duration.ofSeconds(5);
+    io.hacluster.jobs.JobServerSettings jobServerSettings = io.hacluster.jobs.JobServerSettings.defaults();
     boolean shutdownHook;
     JobSettings jobSettings;
     LeaseSettings leaseSettings = LeaseSettings.defaults();
@@ -209,6 +210,16 @@ public final class ClusterNodeBuilder {
             throw new IllegalArgumentException("drainTimeout must not be negative");
         }
         this.drainTimeout = timeout;
+        return this;
+    }
+
+    /**
+     * The job server's timing and retries (poll, heartbeat, abandonment timeout, attempts,
+     * backoff); defaults in {@link io.hacluster.jobs.JobServerSettings#defaults()}. Used only with
+     * a database router.
+     */
+    public ClusterNodeBuilder jobServerSettings(io.hacluster.jobs.JobServerSettings settings) {
+        this.jobServerSettings = Objects.requireNonNull(settings, "jobServerSettings");
         return this;
     }
 
