@@ -716,6 +716,12 @@ public final class ClusterNode implements AutoCloseable {
             }
 
             @Override
+            public Object jobs(Map<String, String> query) throws java.sql.SQLException {
+                JobServer jobs = jobServer;
+                return jobs == null ? null : io.hacluster.jobs.JobsEndpoint.answer(jobs, query);
+            }
+
+            @Override
             public Object clusterStatus() {
                 Map<String, Object> status = new LinkedHashMap<>();
                 status.put("id", id);

@@ -64,6 +64,7 @@ class ClusterNodeJobsTest {
     /** Gossip and streaming port of each rank: a restarted node comes back on its ports, as a server does. */
     private final Map<Integer, int[]> ports = new TreeMap<>();
     private String seed;
+    private boolean health;
 
     @BeforeAll
     static void startPostgres() throws SQLException {
@@ -97,7 +98,8 @@ class ClusterNodeJobsTest {
         int[] p = ports.computeIfAbsent(rank, r -> new int[] {TestPorts.tcpAndUdp(), TestPorts.tcpAndUdp()});
         ClusterNode n = ClusterNode.builder()
                 .clusterSettings(TestNodes.settings(cluster, seed == null ? List.of() : List.of(seed))
-                        .gossipPort(p[0]).streamingPort(p[1]).nodeIdFile(idFile.toString()).build())
+                        .gossipPort(p[0]).streamingPort(p[1]).healthPort(health ? TestPorts.tcpAndUdp() : 0)
+                        .nodeIdFile(idFile.toString()).build())
                 .sqlSettings(sql)
                 .jobSettings(JobSettings.defaults())
                 .leaseSettings(LEASE)
@@ -206,6 +208,7 @@ class ClusterNodeJobsTest {
 
     @Test
     void oneOffJobsSubmittedOnOneNodeRunOnAnotherAndTheJobApiNeedsADatabase() throws Exception {
+        health = true;
         ClusterNode a = start(1);
         ClusterNode b = start(2);
         awaitLeader(1);
@@ -215,6 +218,17 @@ class ClusterNodeJobsTest {
         Job done = a.jobs().job(job.id()).orElseThrow();
         assertThat(done.data()).containsEntry("by", b.id()).containsEntry("to", "world");
         assertThat(done.workerId()).contains(b.id());
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpResponse<String> listed = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                "http://127.0.0.1:" + a.healthAddress().orElseThrow().getPort() + "/api/v4/jobs?type=greet&status=success"))
+                .timeout(WAIT).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(listed.statusCode()).isEqualTo(200);
+        com.fasterxml.jackson.databind.JsonNode body = new com.fasterxml.jackson.databind.ObjectMapper().readTree(listed.body());
+        assertThat(body.size()).isEqualTo(1);
+        assertThat(body.get(0).path("id").asText()).isEqualTo(job.id());
+        assertThat(body.get(0).path("status").asText()).isEqualTo("success");
+        assertThat(body.get(0).path("data").path("by").asText()).isEqualTo(b.id());
+        assertThat(body.get(0).path("create_at").asLong()).isPositive();
 
         ClusterNode noDb = ClusterNode.builder().clusterSettings(TestNodes.settings(TestNodes.clusterName(), List.of())
                 .build()).build();

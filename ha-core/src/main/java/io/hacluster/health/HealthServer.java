@@ -34,7 +34,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /api/v4/system/ping}: 200 {@code {"status":"OK"}} while the node is healthy,
  *       503 {@code {"status":"UNHEALTHY"}} otherwise (Mattermost answers 500 for a non-OK
  *       status; 503 is what load balancers read as "take out of rotation");</li>
- *   <li>{@code GET /api/v4/cluster/status}: the node's view of the cluster as JSON.</li>
+ *   <li>{@code GET /api/v4/cluster/status}: the node's view of the cluster as JSON;</li>
+ *   <li>{@code GET /api/v4/jobs?type=&status=&limit=}: the cluster's jobs, newest first, as a JSON
+ *       array in Mattermost's job shape (404 on a node without a job server).</li>
  * </ul>
  *
  * <p>It speaks only the part of HTTP that probes use, so that every input is bounded: the
@@ -42,9 +44,11 @@ import org.slf4j.LoggerFactory;
  * {@value #MAX_HEADERS} headers, request bodies are never read (only GET is served, 405
  * otherwise), every answer closes the connection, a client that stays silent for
  * {@value #READ_TIMEOUT_SECONDS} s is dropped, and at most {@value #MAX_CONNECTIONS}
- * connections are open at once (more are closed on accept and counted). Answers are built in
- * memory on the one event-loop thread {@code ha-<node>-health}; {@link HealthSource} calls must
- * not block.
+ * connections are open at once (more are closed on accept and counted). The ping is answered
+ * on the event-loop thread {@code ha-<node>-health} from memory; the status and the jobs, which
+ * may ask the database, are built on {@code ha-<node>-health-queries}, one at a time, with at most
+ * {@value #MAX_CONNECTIONS} waiting (more are answered 503), so a slow database never stalls the
+ * load balancer's probe.
  */
 public final class HealthServer implements AutoCloseable {
 
@@ -52,6 +56,8 @@ public final class HealthServer implements AutoCloseable {
     public static final String PING_PATH = "/api/v4/system/ping";
     /** The cluster status path. */
     public static final String STATUS_PATH = "/api/v4/cluster/status";
+    /** The jobs path. */
+    public static final String JOBS_PATH = "/api/v4/jobs";
 
     static final int MAX_LINE = 8192;
     static final int MAX_HEADERS = 100;
@@ -69,6 +75,7 @@ public final class HealthServer implements AutoCloseable {
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
+    private final java.util.concurrent.ThreadPoolExecutor queries;
     private volatile EventLoopGroup group;
     private volatile Channel serverChannel;
 
@@ -81,6 +88,12 @@ public final class HealthServer implements AutoCloseable {
         this.bind = Objects.requireNonNull(bind);
         this.source = Objects.requireNonNull(source);
         this.threadName = Objects.requireNonNull(threadName);
+        this.queries = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+                new java.util.concurrent.ArrayBlockingQueue<>(MAX_CONNECTIONS), r -> {
+                    Thread t = new Thread(r, threadName + "-queries");
+                    t.setDaemon(true);
+                    return t;
+                });
     }
 
     /**
@@ -158,6 +171,7 @@ public final class HealthServer implements AutoCloseable {
         if (g != null) {
             g.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
+        queries.shutdownNow();
     }
 
     /** One request per connection: the request line, headers up to the blank line, then the answer. */
@@ -165,6 +179,7 @@ public final class HealthServer implements AutoCloseable {
 
         private String method;
         private String path;
+        private String query = "";
         private int headers;
         private boolean answered;
 
@@ -181,8 +196,9 @@ public final class HealthServer implements AutoCloseable {
                     return;
                 }
                 method = parts[0];
-                int query = parts[1].indexOf('?');
-                path = query >= 0 ? parts[1].substring(0, query) : parts[1];
+                int mark = parts[1].indexOf('?');
+                path = mark >= 0 ? parts[1].substring(0, mark) : parts[1];
+                query = mark >= 0 ? parts[1].substring(mark + 1) : "";
                 return;
             }
             if (!text.isEmpty()) {
@@ -204,15 +220,42 @@ public final class HealthServer implements AutoCloseable {
                     boolean healthy = !closed.get() && source.healthy();
                     answer(ctx, healthy ? 200 : 503, healthy ? "OK" : "UNHEALTHY");
                 }
-                case STATUS_PATH -> {
+                case STATUS_PATH -> offLoop(ctx, () -> {
                     try {
                         write(ctx, 200, json.writeValueAsBytes(source.clusterStatus()));
                     } catch (Exception e) {
                         LOG.warn("cluster status could not be serialized", e);
                         answer(ctx, 500, "ERROR");
                     }
-                }
+                });
+                case JOBS_PATH -> offLoop(ctx, () -> {
+                    try {
+                        Object jobs = source.jobs(QueryString.parse(query));
+                        if (jobs == null) {
+                            answer(ctx, 404, "NO_JOB_SERVER");
+                        } else {
+                            write(ctx, 200, json.writeValueAsBytes(jobs));
+                        }
+                    } catch (IllegalArgumentException e) {
+                        write(ctx, 400, json.createObjectNode().put("status", "BAD_REQUEST")
+                                .put("message", e.getMessage()).toString().getBytes(StandardCharsets.UTF_8));
+                    } catch (Exception e) {
+                        LOG.warn("jobs could not be listed: {}", e.toString());
+                        answer(ctx, 503, "UNAVAILABLE");
+                    }
+                });
                 default -> answer(ctx, 404, "NOT_FOUND");
+            }
+        }
+
+        /** Runs {@code task} on the query thread; a full queue answers 503 at once. */
+        private void offLoop(ChannelHandlerContext ctx, Runnable task) {
+            answered = true;  // no more lines are read while the answer is built
+            ctx.channel().config().setAutoRead(false);
+            try {
+                queries.execute(task);
+            } catch (java.util.concurrent.RejectedExecutionException busy) {
+                answer(ctx, 503, "BUSY");
             }
         }
 

@@ -185,4 +185,70 @@ class HealthServerTest {
             probe.close();
         }
     }
+
+    @Test
+    void aStalledStatusQueryDoesNotDelayThePingAndJobsAnswersByCase() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<Map<String, String>> asked = new java.util.concurrent.atomic.AtomicReference<>();
+        HealthServer slow = new HealthServer(new InetSocketAddress("127.0.0.1", 0), new HealthSource() {
+            @Override
+            public boolean healthy() {
+                return true;
+            }
+
+            @Override
+            public Object clusterStatus() {
+                try {
+                    release.await(30, java.util.concurrent.TimeUnit.SECONDS);  // a database that does not answer
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return Map.of();
+            }
+
+            @Override
+            public Object jobs(Map<String, String> query) {
+                asked.set(query);
+                if (query.containsKey("bad")) {
+                    throw new IllegalArgumentException("unknown query parameter 'bad'");
+                }
+                return List.of(Map.of("id", "j1"));
+            }
+        }, "ha-slow-health");
+        try {
+            slow.start();
+            String base = "http://127.0.0.1:" + slow.address().getPort();
+            java.util.concurrent.CompletableFuture<HttpResponse<String>> status = client.sendAsync(HttpRequest
+                    .newBuilder(URI.create(base + HealthServer.STATUS_PATH)).timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> ping = client.send(HttpRequest.newBuilder(URI.create(base + HealthServer.PING_PATH))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(ping.statusCode()).isEqualTo(200);
+            assertThat(status).isNotDone();  // still waiting for its query, while the probe was answered
+            release.countDown();
+            assertThat(status.get(30, java.util.concurrent.TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+
+            HttpResponse<String> jobs = client.send(HttpRequest.newBuilder(URI.create(base + HealthServer.JOBS_PATH
+                    + "?type=a%2Eb&status=pending,in_progress")).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(jobs.statusCode()).isEqualTo(200);
+            assertThat(jobs.body()).isEqualTo("[{\"id\":\"j1\"}]");
+            assertThat(asked.get()).containsEntry("type", "a.b").containsEntry("status", "pending,in_progress");
+            HttpResponse<String> bad = client.send(HttpRequest.newBuilder(URI.create(base + HealthServer.JOBS_PATH
+                    + "?bad=1")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(bad.statusCode()).isEqualTo(400);
+            assertThat(bad.body()).contains("unknown query parameter 'bad'");
+        } finally {
+            slow.close();
+        }
+        server.start();  // the default source has no job server
+        assertThat(send("GET", HealthServer.JOBS_PATH).statusCode()).isEqualTo(404);
+        try (Socket raw = new Socket("127.0.0.1", server.address().getPort())) {  // an escape no client would send
+            raw.setSoTimeout(10_000);
+            raw.getOutputStream().write(("GET " + HealthServer.JOBS_PATH + "?type=%zz HTTP/1.1\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            String answer = new String(raw.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(answer).startsWith("HTTP/1.1 400");
+        }
+    }
 }
