@@ -599,6 +599,11 @@ public final class ClusterNode implements AutoCloseable {
 
     // ---------------------------------------------------------------- identity and status
 
+    /** The cluster's name ({@code ClusterSettings.ClusterName}). */
+    public String clusterName() {
+        return settings.clusterName();
+    }
+
     /** This node's 26-character id; null before {@link #start()}. */
     public String id() {
         return id;
@@ -690,6 +695,11 @@ public final class ClusterNode implements AutoCloseable {
         return running().healthScore();
     }
 
+    /** Gossip's traffic and drop counters since start (for metrics). */
+    public io.hacluster.gossip.GossipStats gossipStats() {
+        return running().stats();
+    }
+
     /** This node's health; safe in any state. */
     public NodeHealth health() {
         LifecycleState s = state;
@@ -713,6 +723,11 @@ public final class ClusterNode implements AutoCloseable {
             @Override
             public boolean healthy() {
                 return state == LifecycleState.RUNNING;
+            }
+
+            @Override
+            public String metrics() {
+                return options.metricsScrape == null ? null : options.metricsScrape.get();
             }
 
             @Override

@@ -48,6 +48,7 @@ public final class ClusterNodeBuilder {
     Duration sendTimeout = Duration.ofSeconds(30);
     Duration drainTimeout = Duration.ofSeconds(5);
     io.hacluster.jobs.JobServerSettings jobServerSettings = io.hacluster.jobs.JobServerSettings.defaults();
+    java.util.function.Supplier<String> metricsScrape;
     boolean shutdownHook;
     JobSettings jobSettings;
     LeaseSettings leaseSettings = LeaseSettings.defaults();
@@ -220,6 +221,16 @@ public final class ClusterNodeBuilder {
      */
     public ClusterNodeBuilder jobServerSettings(io.hacluster.jobs.JobServerSettings settings) {
         this.jobServerSettings = Objects.requireNonNull(settings, "jobServerSettings");
+        return this;
+    }
+
+    /**
+     * Serves {@code GET /metrics} on the health port with what {@code scrape} returns, in
+     * Prometheus' text format: pass a Prometheus registry's {@code scrape} method, after binding
+     * {@code io.hacluster.metrics.ClusterNodeMetrics} to it. Off (404) unless set.
+     */
+    public ClusterNodeBuilder metricsScrape(java.util.function.Supplier<String> scrape) {
+        this.metricsScrape = Objects.requireNonNull(scrape, "metricsScrape");
         return this;
     }
 

@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  *       status; 503 is what load balancers read as "take out of rotation");</li>
  *   <li>{@code GET /api/v4/cluster/status}: the node's view of the cluster as JSON;</li>
  *   <li>{@code GET /api/v4/jobs?type=&status=&limit=}: the cluster's jobs, newest first, as a JSON
- *       array in Mattermost's job shape (404 on a node without a job server).</li>
+ *       array in Mattermost's job shape (404 on a node without a job server);</li>
+ *   <li>{@code GET /metrics}: Prometheus' text format, when the node was given a scrape (404
+ *       otherwise).</li>
  * </ul>
  *
  * <p>It speaks only the part of HTTP that probes use, so that every input is bounded: the
@@ -58,6 +60,10 @@ public final class HealthServer implements AutoCloseable {
     public static final String STATUS_PATH = "/api/v4/cluster/status";
     /** The jobs path. */
     public static final String JOBS_PATH = "/api/v4/jobs";
+    /** The Prometheus scrape path. */
+    public static final String METRICS_PATH = "/metrics";
+    private static final String JSON = "application/json";
+    private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
     static final int MAX_LINE = 8192;
     static final int MAX_HEADERS = 100;
@@ -228,6 +234,19 @@ public final class HealthServer implements AutoCloseable {
                         answer(ctx, 500, "ERROR");
                     }
                 });
+                case METRICS_PATH -> offLoop(ctx, () -> {
+                    try {
+                        String text = source.metrics();
+                        if (text == null) {
+                            answer(ctx, 404, "NO_METRICS");
+                        } else {
+                            write(ctx, 200, PROMETHEUS_TEXT, text.getBytes(StandardCharsets.UTF_8));
+                        }
+                    } catch (RuntimeException e) {
+                        LOG.warn("metrics could not be scraped: {}", e.toString());
+                        answer(ctx, 500, "ERROR");
+                    }
+                });
                 case JOBS_PATH -> offLoop(ctx, () -> {
                     try {
                         Object jobs = source.jobs(QueryString.parse(query));
@@ -264,10 +283,14 @@ public final class HealthServer implements AutoCloseable {
         }
 
         private void write(ChannelHandlerContext ctx, int code, byte[] body) {
+            write(ctx, code, JSON, body);
+        }
+
+        private void write(ChannelHandlerContext ctx, int code, String contentType, byte[] body) {
             answered = true;
             requests.incrementAndGet();
             String head = "HTTP/1.1 " + code + " " + reason(code) + "\r\n"
-                    + "Content-Type: application/json\r\n"
+                    + "Content-Type: " + contentType + "\r\n"
                     + "Cache-Control: no-store\r\n"
                     + (code == 405 ? "Allow: GET\r\n" : "")
                     + "Content-Length: " + body.length + "\r\n"

@@ -26,4 +26,12 @@ public interface HealthSource {
     default Object jobs(java.util.Map<String, String> query) throws Exception {
         return null;
     }
+
+    /**
+     * The body of {@code GET /metrics} in Prometheus' text format, or null when metrics are not
+     * configured (404).
+     */
+    default String metrics() {
+        return null;
+    }
 }

@@ -50,6 +50,7 @@ public final class JobServer implements AutoCloseable {
     private final JobWorkers workers;
     private final LeaderDuties duties;
     private final Reaper reaper;
+    private final JobCounters counters = new JobCounters();
     private final Runnable announceSubmit;
     private final ScheduledThreadPoolExecutor timers;
     private volatile boolean started;
@@ -73,10 +74,10 @@ public final class JobServer implements AutoCloseable {
         this.runJobs = runJobs;
         this.settings = Objects.requireNonNull(settings, "settings");
         this.store = new JobStore(master, clusterName, settings.statementTimeout());
-        this.workers = new JobWorkers(nodeId, store, settings);
+        this.workers = new JobWorkers(nodeId, store, settings, counters);
         this.duties = new LeaderDuties(nodeId, store, settings, Objects.requireNonNull(leaseToken, "leaseToken"),
-                cleanupJobsThresholdDays);
-        this.reaper = new Reaper(nodeId, store, settings);
+                cleanupJobsThresholdDays, counters);
+        this.reaper = new Reaper(nodeId, store, settings, counters);
         this.announceSubmit = Objects.requireNonNull(announceSubmit, "announceSubmit");
         this.timers = new ScheduledThreadPoolExecutor(3, r -> {
             Thread t = new Thread(r, "ha-" + nodeId + "-job-timers");
@@ -203,6 +204,11 @@ public final class JobServer implements AutoCloseable {
         if (runJobs) {
             workers.wake();
         }
+    }
+
+    /** What this node's job server did since it started. */
+    public JobServerStats stats() {
+        return counters.snapshot(workers.runningCount());
     }
 
     /** How many jobs this node runs now. */

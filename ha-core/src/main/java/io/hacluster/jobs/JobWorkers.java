@@ -55,6 +55,7 @@ final class JobWorkers {
     private final String self;
     private final JobStore store;
     private final JobServerSettings settings;
+    private final JobCounters counters;
     private final Map<String, TypeWorkers> types = new ConcurrentHashMap<>();
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private final Object wakeMonitor = new Object();
@@ -64,10 +65,11 @@ final class JobWorkers {
     private volatile boolean beatWarned;
     private Thread claimThread;
 
-    JobWorkers(String self, JobStore store, JobServerSettings settings) {
+    JobWorkers(String self, JobStore store, JobServerSettings settings, JobCounters counters) {
         this.self = self;
         this.store = store;
         this.settings = settings;
+        this.counters = counters;
     }
 
     /** Adds a type's handler with {@code workers} threads; once per type. */
@@ -225,6 +227,7 @@ final class JobWorkers {
         LOG.debug("node {}: job {} ({}) claimed, attempt {} of {}, token {}", self, job.id(), job.type(),
                 job.attempts(), job.maxAttempts(), job.fencingToken());
         Running r = new Running(job, new JobContext(job, store));
+        counters.claimed.incrementAndGet();
         running.put(job.id(), r);
         t.busy().incrementAndGet();
         try {
@@ -265,6 +268,7 @@ final class JobWorkers {
 
     private void record(Job job, JobContext context, Throwable failure) {
         if (context.isClaimLost()) {
+            counters.claimsLost.incrementAndGet();
             LOG.warn("node {}: job {} ({}) ended after its claim was lost; its outcome is not recorded", self,
                     job.id(), job.type());
             return;
@@ -285,8 +289,12 @@ final class JobWorkers {
             return;  // not written; logged
         }
         if (outcome.isEmpty()) {
+            counters.claimsLost.incrementAndGet();
             LOG.warn("node {}: job {} ({}) was taken back before its outcome was recorded", self, job.id(), job.type());
-        } else if (error == null) {
+            return;
+        }
+        count(outcome.get(), error != null);
+        if (error == null) {
             LOG.debug("node {}: job {} ({}) {}", self, job.id(), job.type(), outcome.get().dbName());
         } else if (outcome.get() == JobStatus.PENDING) {
             LOG.info("node {}: job {} ({}) attempt {} of {} failed, retrying after a backoff: {}", self, job.id(),
@@ -294,6 +302,18 @@ final class JobWorkers {
         } else {
             LOG.warn("node {}: job {} ({}) {} after attempt {} of {}: {}", self, job.id(), job.type(),
                     outcome.get().dbName(), job.attempts(), job.maxAttempts(), error);
+        }
+    }
+
+    private void count(JobStatus outcome, boolean attemptFailed) {
+        if (attemptFailed) {
+            counters.failed.incrementAndGet();
+        }
+        switch (outcome) {
+            case SUCCESS -> counters.succeeded.incrementAndGet();
+            case ERROR -> counters.errored.incrementAndGet();
+            case CANCELED -> counters.canceled.incrementAndGet();
+            default -> { }
         }
     }
 
@@ -327,6 +347,7 @@ final class JobWorkers {
         r.context.loseClaim();
         try {
             if (store.handBack(r.job.id(), r.job.fencingToken(), self)) {
+                counters.handedBack.incrementAndGet();
                 LOG.info("node {}: job {} ({}) handed back unfinished: this node stops", self, r.job.id(), r.job.type());
             }
         } catch (SQLException e) {

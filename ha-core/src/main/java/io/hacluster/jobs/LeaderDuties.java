@@ -27,6 +27,7 @@ final class LeaderDuties {
     private final JobServerSettings settings;
     private final Supplier<OptionalLong> leaseToken;
     private final int cleanupDays;
+    private final JobCounters counters;
     private final Map<String, PeriodicJob> periodic = new ConcurrentHashMap<>();
     private long lastCleanupNanos;
     private boolean cleanedOnce;
@@ -37,7 +38,8 @@ final class LeaderDuties {
      * @param cleanupDays delete finished jobs older than this many days; negative for never
      */
     LeaderDuties(String self, JobStore store, JobServerSettings settings, Supplier<OptionalLong> leaseToken,
-                 int cleanupDays) {
+                 int cleanupDays, JobCounters counters) {
+        this.counters = counters;
         this.self = self;
         this.store = store;
         this.settings = settings;
@@ -86,6 +88,10 @@ final class LeaderDuties {
         for (Instant slot : slots) {
             if (store.insertSlot(job.type(), slot, settings.maxAttempts(), self, token)) {
                 boolean missed = !slot.isAfter(last.now());
+                counters.slotsCreated.incrementAndGet();
+                if (missed) {
+                    counters.missedSlotsCreated.incrementAndGet();
+                }
                 LOG.debug("node {}: periodic job {} slot {} created{}", self, job.type(), slot,
                         missed ? " (missed, " + job.misfirePolicy() + ")" : "");
             }

@@ -17,18 +17,21 @@ final class Reaper {
     private final String self;
     private final JobStore store;
     private final JobServerSettings settings;
+    private final JobCounters counters;
     private boolean warned;
 
-    Reaper(String self, JobStore store, JobServerSettings settings) {
+    Reaper(String self, JobStore store, JobServerSettings settings, JobCounters counters) {
         this.self = self;
         this.store = store;
         this.settings = settings;
+        this.counters = counters;
     }
 
     /** One pass; the timer thread calls it every heartbeat interval. */
     void reap() {
         try {
             for (Job j : store.reapAbandoned(settings.abandonedAfter(), settings.backoffBase(), settings.backoffMax())) {
+                counters.reaped.incrementAndGet();
                 LOG.warn("node {}: job {} ({}) {}: {}", self, j.id(), j.type(), j.status().dbName(),
                         j.lastError().orElse(""));
             }
