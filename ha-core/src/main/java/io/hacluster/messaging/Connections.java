@@ -80,8 +80,43 @@ final class Connections {
         m.receiver.scheduleAck(p);
     }
 
+    /**
+     * How long a leave reported by gossip waits for the leaver's GOODBYE on a still-open
+     * connection. The leaver writes its final ACK and GOODBYE before it starts gossip's leave, so
+     * they are normally there first; this only bounds a leaver that hangs in between, and keeps
+     * sends to a departed peer failing within about a second.
+     */
+    static final long LEAVE_GRACE_MILLIS = 1000;
+
+    /**
+     * Gossip reports that {@code p} left. When its connection is open and has not said GOODBYE,
+     * the leaver's final ACK (and GOODBYE) may still be in flight on it: failing the
+     * unacknowledged sends now would report as lost messages the leaver handled. Then the peer is
+     * marked LEFT (new sends fail, nobody redials) and settled by GOODBYE, by the connection's
+     * close, or after {@link #LEAVE_GRACE_MILLIS}, whichever comes first. Returns whether it waits.
+     */
+    boolean awaitFinalAcks(PeerLink p) {
+        synchronized (p) {
+            if (p.leaveGrace != null) {
+                return true;
+            }
+            if (p.channel == null || p.departing || m.isClosed()) {
+                return false;
+            }
+            p.state = PeerState.LEFT;
+            try {
+                p.leaveGrace = m.timer.schedule(() -> m.settleGone(p, PeerState.LEFT), LEAVE_GRACE_MILLIS,
+                        java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                return false;
+            }
+            return true;
+        }
+    }
+
     /** An established connection closed. */
     void connectionLost(PeerLink p, Channel ch) {
+        boolean settle;
         synchronized (p) {
             if (p.channel != ch) {
                 return;
@@ -91,6 +126,11 @@ final class Connections {
             p.flushScheduled = false;
             p.ackScheduled = false;
             p.readPaused = false;
+            settle = p.leaveGrace != null;
+        }
+        if (settle) {
+            m.settleGone(p, PeerState.LEFT);  // the leaver closed: everything it sent has been read
+            return;
         }
         log.debug("node {} lost connection to {}", m.self, p.nodeId);
         m.dropIfUnannounced(p);
@@ -130,6 +170,13 @@ final class Connections {
         m.sender.fail(p.nodeId, failed, new PeerUnavailableException(p.nodeId, why + "; message not handled there"));
         m.requests.failFor(p.nodeId, r -> new PeerUnavailableException(p.nodeId, why + " before replying to '"
                 + r.event() + "'"));
+        boolean leftAlready;
+        synchronized (p) {
+            leftAlready = p.leaveGrace != null;
+        }
+        if (leftAlready) {
+            m.settleGone(p, PeerState.LEFT);  // gossip's leave came first; the final ACK is processed now
+        }
     }
 
     /** A dial failed before the handshake completed. */

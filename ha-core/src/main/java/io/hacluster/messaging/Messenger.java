@@ -282,6 +282,9 @@ public final class Messenger implements AutoCloseable {
             return;
         }
         PeerLink p = peers.computeIfAbsent(nodeId, id -> newLink(id, PeerState.ALIVE));
+        if (p.leaveGrace != null) {
+            settleGone(p, PeerState.LEFT);  // back before its old connection said goodbye: settle the old one first
+        }
         Channel stale = null;
         synchronized (p) {
             if (p.state.isGone()) {
@@ -361,9 +364,25 @@ public final class Messenger implements AutoCloseable {
         }
         // a peer never heard of still gets a tombstone: its late connection must not revive it
         PeerLink p = peers.computeIfAbsent(nodeId, id -> newLink(id, state));
+        if (state == PeerState.LEFT && connections.awaitFinalAcks(p)) {
+            return;  // settled once its final ACK and GOODBYE, already on their way, have arrived
+        }
+        settleGone(p, state);
+    }
+
+    /**
+     * Fails what is still unacknowledged to a departed peer, its requests too, and closes its
+     * connection; new sends to it fail until it is alive again.
+     */
+    void settleGone(PeerLink p, PeerState state) {
+        String nodeId = p.nodeId;
         List<Outgoing> failed;
         Channel ch;
         synchronized (p) {
+            if (p.leaveGrace != null) {
+                p.leaveGrace.cancel(false);
+                p.leaveGrace = null;
+            }
             p.state = state;
             failed = p.drainAll();
             ch = p.channel;

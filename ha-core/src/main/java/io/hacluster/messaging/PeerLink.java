@@ -37,6 +37,12 @@ final class PeerLink {
     final ArrayDeque<AckGroup> waiting = new ArrayDeque<>();
     /** The peer said GOODBYE on its connection: it is closing; sends to it fail until it is alive again. */
     boolean departing;
+    /**
+     * Gossip said the peer left while its connection was still open without a GOODBYE: its final
+     * ACK may be on the way on that connection, so what is unacknowledged is settled when GOODBYE
+     * arrives, the connection closes, or this grace ends (see {@code Connections.awaitFinalAcks}).
+     */
+    java.util.concurrent.ScheduledFuture<?> leaveGrace;
     int pending;
     long pendingBytes;
 
