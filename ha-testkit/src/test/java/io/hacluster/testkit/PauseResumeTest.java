@@ -3,6 +3,7 @@ package io.hacluster.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -82,5 +83,37 @@ class PauseResumeTest {
         } finally {
             client.shutdownNow();
         }
+    }
+
+    /**
+     * A JVM that dies while its server is paused must not leave stopped processes behind: the
+     * watchdog continues the postmaster and its children with its shutdown signal. Without that
+     * the postmaster would act on nothing until the watchdog's SIGKILL 30 s later, and its stopped
+     * children would stay stopped for good.
+     */
+    @Test
+    void aPausedServerWhoseJvmGoesAwayIsShutDownAndLeavesNoProcess() throws Exception {
+        EmbeddedRuntime runtime = EmbeddedRuntime.get();
+        Path directory = runtime.run().newTopologyDirectory();
+        Path dataDir = directory.resolve("data");
+        Commands.run(List.of("cp", "-a", runtime.template().dataDir().toString(), dataDir.toString()), 120);
+        PostgresTemplate.writeServerConf(dataDir, "port = " + FreePorts.pick() + "\n");
+        SupervisedPostmaster postmaster = SupervisedPostmaster.launch("paused-eof", runtime.binaries(), runtime.user(),
+                dataDir, directory.resolve("postgres.log"), Duration.ofSeconds(120));
+        long pid = postmaster.postmasterPid().orElseThrow();
+        List<Long> children = ProcessHandle.of(pid).orElseThrow().descendants().map(ProcessHandle::pid).toList();
+        assertThat(children).isNotEmpty();
+        Postmasters.signal(pid, "STOP");
+        Postmasters.signalAll(children, "STOP");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Postmasters.isStoppedOrGone(pid)
+                && children.stream().allMatch(Postmasters::isStoppedOrGone));
+
+        postmaster.abandon();  // what the watchdog sees when the JVM dies: immediate shutdown
+
+        // well before the watchdog's escalation to SIGQUIT again (15 s) and SIGKILL (30 s)
+        await("the paused postmaster and its children exit").atMost(Duration.ofSeconds(12))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> !Postmasters.isAlive(pid) && children.stream().noneMatch(Postmasters::isAlive));
+        assertThat(ChildJvmKillTest.processesMentioning(dataDir)).isEmpty();
     }
 }
