@@ -184,9 +184,11 @@ public final class ClusterNode implements AutoCloseable {
             }
         }
 
+        ConnectionSource leaseDb = router == null ? null
+                : options.leaseConnections != null ? options.leaseConnections : router::master;
         election = new Election(id, settings.clusterName(), config.jobSettings().runScheduler(),
-                options.electionQuorum, options.leaseSettings, router == null ? null : router::master,
-                this::sendElectionMessage, leaderListeners);
+                options.effectiveElectionQuorum(config), options.effectiveLeaseSettings(config), leaseDb,
+                this::sendElectionMessage, leaderListeners, options.clock);
         if (router != null) {
             try {
                 election.prepare();
@@ -277,11 +279,11 @@ public final class ClusterNode implements AutoCloseable {
         ConnectionSource discoveryDb = options.discoveryConnections != null ? options.discoveryConnections
                 : router != null ? router::master : null;
         if (discoveryDb != null) {
-            discovery = new ClusterDiscoveryService(discoveryDb, new DiscoverySettings(options.discoveryType,
+            discovery = ClusterDiscoveryService.usingDatabaseTime(discoveryDb, new DiscoverySettings(options.discoveryType,
                     settings.clusterName(), host, settings.gossipPort(), streaming.getPort(),
                     Duration.ofSeconds(settings.discoveryIntervalSeconds()),
                     Duration.ofSeconds(settings.discoveryOfflineAfterSeconds())),
-                    id, System::currentTimeMillis, this::onDiscoveryRows, "ha-" + id + "-discovery");
+                    id, this::onDiscoveryRows, "ha-" + id + "-discovery");
             try {
                 for (DiscoveryRow row : discovery.start()) {
                     seeds.add(InetSocketAddress.createUnresolved(row.hostname(), row.gossipPort()));

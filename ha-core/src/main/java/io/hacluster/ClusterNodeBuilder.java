@@ -11,6 +11,7 @@ import io.hacluster.gossip.GossipConfig;
 import io.hacluster.identity.HostEnvironment;
 import io.hacluster.messaging.MessengerConfig;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -51,8 +52,13 @@ public final class ClusterNodeBuilder {
     java.util.function.Supplier<String> metricsScrape;
     boolean shutdownHook;
     JobSettings jobSettings;
-    LeaseSettings leaseSettings = LeaseSettings.defaults();
-    int electionQuorum;
+    /** Set by {@link #leaseSettings}; null: from the configuration's JobSettings. */
+    LeaseSettings leaseSettings;
+    /** Set by {@link #electionQuorum}; null: from the configuration's JobSettings. */
+    Integer electionQuorum;
+    Clock clock = Clock.systemUTC();
+    /** For tests: the lease's connections instead of the router's master; null for the router. */
+    ConnectionSource leaseConnections;
 
     ClusterNodeBuilder() {
     }
@@ -100,8 +106,12 @@ public final class ClusterNodeBuilder {
     }
 
     /**
-     * Timing of the leader lease, used when a database router is configured: lease 15 s, renew
-     * deadline 10 s, retry 2 s by default (docs/election.md).
+     * Timing of the leader lease, used when a database router is configured. Without this call
+     * the configuration's {@code JobSettings.LeaderLeaseMilliseconds},
+     * {@code LeaderRenewDeadlineMilliseconds} and {@code LeaderRetryPeriodMilliseconds} apply
+     * (from the file or their {@code HA_JOBSETTINGS_...} variables; 15 s, 10 s and 2 s by
+     * default); with it, these settings win over the configuration, all three together
+     * (docs/election.md). The configuration hash does not see them: give every node the same.
      */
     public ClusterNodeBuilder leaseSettings(LeaseSettings settings) {
         this.leaseSettings = Objects.requireNonNull(settings);
@@ -110,8 +120,10 @@ public final class ClusterNodeBuilder {
 
     /**
      * Minimum number of live members (this node included) for a leader, like Hazelcast's
-     * split-brain protection: a side of a partition smaller than this has no leader. 0 (the
-     * default) for none: without a database a partition can then give two leaders.
+     * split-brain protection: a side of a partition smaller than this has no leader. 0 for none:
+     * without a database a partition can then give two leaders. Without this call the
+     * configuration's {@code JobSettings.LeaderElectionQuorum} applies (default 0); with it, this
+     * value wins.
      */
     public ClusterNodeBuilder electionQuorum(int members) {
         if (members < 0) {
@@ -119,6 +131,41 @@ public final class ClusterNodeBuilder {
         }
         this.electionQuorum = members;
         return this;
+    }
+
+    /**
+     * The wall clock this node reads, for tests and drills (say, a node whose clock is ten
+     * minutes off); defaults to the system clock in UTC. ha-cluster reads wall time only for
+     * display ({@code LeaderInfo.since()}): leadership is timed on the monotonic clock and the
+     * lease and the discovery rows in database time, so no decision depends on this clock.
+     */
+    public ClusterNodeBuilder clock(Clock clock) {
+        this.clock = Objects.requireNonNull(clock);
+        return this;
+    }
+
+    /**
+     * For tests: where the election's lease statements get their connections, instead of the
+     * router's master (a source that fails, to cut one node off the lease database).
+     */
+    ClusterNodeBuilder leaseConnections(ConnectionSource connections) {
+        this.leaseConnections = Objects.requireNonNull(connections);
+        return this;
+    }
+
+    /** The lease timing: {@link #leaseSettings} if called, else the configuration's. */
+    LeaseSettings effectiveLeaseSettings(HaConfig config) {
+        if (leaseSettings != null) {
+            return leaseSettings;
+        }
+        JobSettings j = config.jobSettings();  // validated by HaConfig: the rules of LeaseSettings hold
+        return new LeaseSettings(Duration.ofMillis(j.leaderLeaseMilliseconds()),
+                Duration.ofMillis(j.leaderRenewDeadlineMilliseconds()), Duration.ofMillis(j.leaderRetryPeriodMilliseconds()));
+    }
+
+    /** The quorum: {@link #electionQuorum} if called, else the configuration's. */
+    int effectiveElectionQuorum(HaConfig config) {
+        return electionQuorum != null ? electionQuorum : config.jobSettings().leaderElectionQuorum();
     }
 
     /** The application version peers compare (same major.minor is compatible). Default 0.0.0. */

@@ -23,15 +23,42 @@ final class ConfigValidator {
 
     private static final String C = ClusterSettings.SECTION + ".";
     private static final String S = SqlSettings.SECTION + ".";
+    private static final String J = JobSettings.SECTION + ".";
 
     private ConfigValidator() {
     }
 
-    static List<String> problems(ClusterSettings cluster, SqlSettings sql) {
+    static List<String> problems(ClusterSettings cluster, SqlSettings sql, JobSettings job) {
         List<String> problems = new ArrayList<>();
         checkCluster(cluster, problems);
         checkSql(sql, problems);
+        checkElection(job, problems);
         return problems;
+    }
+
+    /**
+     * The rules of {@code io.hacluster.election.LeaseSettings}, as configuration problems: the
+     * leader must stop leading (renew deadline) before the lease can expire in the database, and
+     * must be able to retry a failed renewal before its deadline.
+     */
+    private static void checkElection(JobSettings j, List<String> problems) {
+        long lease = j.leaderLeaseMilliseconds();
+        long deadline = j.leaderRenewDeadlineMilliseconds();
+        long retry = j.leaderRetryPeriodMilliseconds();
+        positive(J + "LeaderLeaseMilliseconds", lease, problems);
+        positive(J + "LeaderRenewDeadlineMilliseconds", deadline, problems);
+        positive(J + "LeaderRetryPeriodMilliseconds", retry, problems);
+        if (lease > 0 && deadline > 0 && deadline >= lease) {
+            problems.add(J + "LeaderRenewDeadlineMilliseconds: " + deadline + " is not less than " + J
+                    + "LeaderLeaseMilliseconds (" + lease + "); the leader must stop leading before its lease can "
+                    + "expire in the database, or two nodes could lead at once");
+        }
+        if (deadline > 0 && retry > 0 && retry >= deadline) {
+            problems.add(J + "LeaderRetryPeriodMilliseconds: " + retry + " is not less than " + J
+                    + "LeaderRenewDeadlineMilliseconds (" + deadline + "); the leader would lose its lease on the "
+                    + "first failed renewal, with no retry before its deadline");
+        }
+        notNegative(J + "LeaderElectionQuorum", j.leaderElectionQuorum(), problems);
     }
 
     private static void checkCluster(ClusterSettings c, List<String> problems) {

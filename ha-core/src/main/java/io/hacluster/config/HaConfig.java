@@ -97,7 +97,7 @@ public final class HaConfig {
         this.cluster = SectionSchema.CLUSTER.bind(fileCluster, overrides.section(ClusterSettings.SECTION));
         this.sql = SectionSchema.SQL.bind(fileSql, overrides.section(SqlSettings.SECTION));
         this.job = SectionSchema.JOB.bind(fileJob, overrides.section(JobSettings.SECTION));
-        List<String> problems = ConfigValidator.problems(cluster, sql);
+        List<String> problems = ConfigValidator.problems(cluster, sql, job);
         if (!problems.isEmpty()) {
             throw new ConfigException("invalid configuration"
                     + (overrides.variables().isEmpty() ? "" : " (with environment overrides of "
@@ -330,7 +330,11 @@ public final class HaConfig {
      * keys sorted at every depth. Nodes whose hashes differ are configured differently.
      * ClusterSettings are left out because they are node-specific (host names, addresses), as in
      * Mattermost, and so are RunJobs and RunScheduler (a node's role: job servers run jobs, and a
-     * job-only node that never leads is a supported topology).
+     * job-only node that never leads is a supported topology). The leader election's settings
+     * ({@code JobSettings.LeaderLeaseMilliseconds}, {@code LeaderRenewDeadlineMilliseconds},
+     * {@code LeaderRetryPeriodMilliseconds}, {@code LeaderElectionQuorum}) are in it: nodes that
+     * time the lease differently, or count a different quorum, are misconfigured. An application
+     * that sets them through {@code ClusterNodeBuilder} instead is not seen by the hash.
      */
     public String hash() {
         return hash;

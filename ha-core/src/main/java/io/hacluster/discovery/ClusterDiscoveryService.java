@@ -33,7 +33,7 @@ public final class ClusterDiscoveryService implements AutoCloseable {
     private final DiscoveryStore store;
     private final DiscoverySettings settings;
     private final String nodeId;
-    private final LongSupplier clock;
+    private final TimeSource clock;
     private final Consumer<List<DiscoveryRow>> peerListener;
     private final ScheduledExecutorService executor;
     private final AtomicBoolean started = new AtomicBoolean();
@@ -46,7 +46,8 @@ public final class ClusterDiscoveryService implements AutoCloseable {
      * @param connections  master connections
      * @param settings     what to register
      * @param nodeId       the row id
-     * @param clock        epoch millis (LastPingAt is wall-clock time, as in Mattermost)
+     * @param clock        epoch millis (LastPingAt is wall-clock time, as in Mattermost); every node
+     *                     sharing the table must agree on it, see {@link #usingDatabaseTime}
      * @param peerListener receives the fresh rows of the other nodes after every refresh; runs
      *                     on the discovery thread and must not block for long
      * @param threadName   name of the refresh thread, {@code ha-<node>-discovery}
@@ -54,7 +55,44 @@ public final class ClusterDiscoveryService implements AutoCloseable {
     public ClusterDiscoveryService(ConnectionSource connections, DiscoverySettings settings, String nodeId,
                                    LongSupplier clock, Consumer<List<DiscoveryRow>> peerListener,
                                    String threadName) {
-        this.store = new DiscoveryStore(Objects.requireNonNull(connections));
+        this(new DiscoveryStore(Objects.requireNonNull(connections)), settings, nodeId,
+                asTimeSource(Objects.requireNonNull(clock)), peerListener, threadName);
+    }
+
+    /**
+     * A service whose LastPingAt times, and the cut-offs it compares them with, are the
+     * database's {@code clock_timestamp()} in epoch milliseconds, read once per registration,
+     * refresh or listing: rows written by nodes whose clocks disagree are compared on one clock,
+     * so a node ten minutes off neither deletes its peers' rows as stale nor has its own ignored.
+     * The column keeps Mattermost's meaning (epoch milliseconds), so Mattermost servers with a
+     * correct clock can share the table.
+     *
+     * @param connections  master connections (PostgreSQL)
+     * @param settings     what to register
+     * @param nodeId       the row id
+     * @param peerListener as in the constructor
+     * @param threadName   name of the refresh thread, {@code ha-<node>-discovery}
+     */
+    public static ClusterDiscoveryService usingDatabaseTime(ConnectionSource connections, DiscoverySettings settings,
+                                                            String nodeId, Consumer<List<DiscoveryRow>> peerListener,
+                                                            String threadName) {
+        DiscoveryStore store = new DiscoveryStore(Objects.requireNonNull(connections));
+        return new ClusterDiscoveryService(store, settings, nodeId, store::databaseMillis, peerListener, threadName);
+    }
+
+    /** Where "now" comes from: an application clock, or the database. */
+    @FunctionalInterface
+    private interface TimeSource {
+        long millis() throws SQLException;
+    }
+
+    private static TimeSource asTimeSource(LongSupplier clock) {
+        return clock::getAsLong;
+    }
+
+    private ClusterDiscoveryService(DiscoveryStore store, DiscoverySettings settings, String nodeId,
+                                    TimeSource clock, Consumer<List<DiscoveryRow>> peerListener, String threadName) {
+        this.store = store;
         this.settings = Objects.requireNonNull(settings);
         this.nodeId = Objects.requireNonNull(nodeId);
         this.clock = Objects.requireNonNull(clock);
@@ -82,7 +120,7 @@ public final class ClusterDiscoveryService implements AutoCloseable {
         }
         try {
             store.createTableIfMissing();
-            long now = clock.getAsLong();
+            long now = clock.millis();
             int removed = store.cleanup(now - settings.offlineAfter().toMillis());
             if (removed > 0) {
                 LOG.info("removed {} stale discovery rows", removed);
@@ -107,7 +145,7 @@ public final class ClusterDiscoveryService implements AutoCloseable {
 
     /** The other nodes' fresh rows, read now from the master. */
     public List<DiscoveryRow> peers() throws SQLException {
-        return peers(clock.getAsLong());
+        return peers(clock.millis());
     }
 
     /** How many refreshes failed (database errors) since start. */
@@ -135,7 +173,7 @@ public final class ClusterDiscoveryService implements AutoCloseable {
             return;
         }
         try {
-            long now = clock.getAsLong();
+            long now = clock.millis();
             if (!store.touch(nodeId, now)) {
                 reinserts.incrementAndGet();
                 LOG.warn("discovery row of this node was gone (deleted as stale?); inserting it again");

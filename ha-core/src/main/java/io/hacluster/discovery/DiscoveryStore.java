@@ -41,6 +41,17 @@ final class DiscoveryStore {
         }
     }
 
+    /** The database's {@code clock_timestamp()} as epoch milliseconds. */
+    long databaseMillis() throws SQLException {
+        try (Connection c = connections.open();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     /** Deletes the rows not refreshed since {@code cutoffMillis}; returns how many. */
     int cleanup(long cutoffMillis) throws SQLException {
         try (Connection c = connections.open();

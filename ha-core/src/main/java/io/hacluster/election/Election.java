@@ -2,6 +2,7 @@ package io.hacluster.election;
 
 import io.hacluster.discovery.ConnectionSource;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -68,6 +69,8 @@ public final class Election implements AutoCloseable {
 
     private final String self;
     private final String cluster;
+    /** The wall clock, for {@link LeaderInfo#since()} only: display, never compared with anything. */
+    private final Clock wallClock;
     private final boolean mayLead;
     private final int quorum;
     private final LeaseSettings leaseSettings;
@@ -121,6 +124,22 @@ public final class Election implements AutoCloseable {
     public Election(String nodeId, String clusterName, boolean mayLead, int quorum, LeaseSettings leaseSettings,
                     ConnectionSource leaseDatabase, BiFunction<String, byte[], CompletableFuture<?>> sender,
                     List<Consumer<LeaderChange>> listeners) {
+        this(nodeId, clusterName, mayLead, quorum, leaseSettings, leaseDatabase, sender, listeners, Clock.systemUTC());
+    }
+
+    /**
+     * As the other constructor, with the wall clock {@code wallClock}. The election reads it for
+     * one thing only, the {@link LeaderInfo#since() since} a leader declares (display); every
+     * decision is taken on the monotonic clock ({@code System.nanoTime}) or, for the lease, in
+     * database time. A clock that is off (a drill, a host whose NTP failed) changes nothing but
+     * that display.
+     *
+     * @param wallClock the wall clock, e.g. {@code ClusterNodeBuilder.clock(...)}
+     */
+    public Election(String nodeId, String clusterName, boolean mayLead, int quorum, LeaseSettings leaseSettings,
+                    ConnectionSource leaseDatabase, BiFunction<String, byte[], CompletableFuture<?>> sender,
+                    List<Consumer<LeaderChange>> listeners, Clock wallClock) {
+        this.wallClock = Objects.requireNonNull(wallClock, "wallClock");
         this.self = Objects.requireNonNull(nodeId, "nodeId");
         this.cluster = Objects.requireNonNull(clusterName, "clusterName");
         this.mayLead = mayLead;
@@ -592,7 +611,7 @@ public final class Election implements AutoCloseable {
             cause = pendingCause;
         }
         Instant since = won != null && won.fencingToken() == token ? won.since()
-                : Instant.ofEpochMilli(System.currentTimeMillis());  // millis: what a COORDINATOR carries
+                : Instant.ofEpochMilli(wallClock.millis());  // millis: what a COORDINATOR carries
         won = new LeaderInfo(self, epoch, token, since);
         remote = null;
         pendingCause = "elected";

@@ -28,9 +28,11 @@ class ConfigHashTest {
                 .build();
         // Written out by hand from docs/configuration.md: sections and keys sorted, no whitespace,
         // SqlSettings and JobSettings complete with defaults (JobSettings without the node-specific
-        // RunJobs and RunScheduler), ClusterSettings absent.
+        // RunJobs and RunScheduler, with the election's Leader... settings), ClusterSettings absent.
         String canonical = "{\"ASettings\":[true],"
-                + "\"JobSettings\":{\"CleanupConfigThresholdDays\":-1,\"CleanupJobsThresholdDays\":-1},"
+                + "\"JobSettings\":{\"CleanupConfigThresholdDays\":-1,\"CleanupJobsThresholdDays\":-1,"
+                + "\"LeaderElectionQuorum\":0,\"LeaderLeaseMilliseconds\":15000,"
+                + "\"LeaderRenewDeadlineMilliseconds\":10000,\"LeaderRetryPeriodMilliseconds\":2000},"
                 + "\"SqlSettings\":{\"ConnMaxIdleTimeMilliseconds\":300000,\"ConnMaxLifetimeMilliseconds\":3600000,"
                 + "\"DataSource\":\"\",\"DataSourceReplicas\":[],\"DataSourceSearchReplicas\":[],"
                 + "\"DriverName\":\"postgres\",\"MaxIdleConns\":20,\"MaxOpenConns\":300,\"QueryTimeout\":30,"

@@ -24,6 +24,8 @@ final class EmbeddedPostgresServer extends AbstractPostgresServer<EmbeddedPostgr
     private final Path logFile;
     private volatile int port;
     private SupervisedPostmaster postmaster; // guarded by this
+    /** The postmaster's pid while paused, else null. */
+    private Long pausedPid; // guarded by this
 
     EmbeddedPostgresServer(String name, EmbeddedRuntime runtime, Path directory, String appPassword,
             EmbeddedPostgresServer upstream) {
@@ -151,6 +153,7 @@ final class EmbeddedPostgresServer extends AbstractPostgresServer<EmbeddedPostgr
         if (postmaster == null) {
             return;
         }
+        resume();  // a stopped postmaster would only act on the shutdown signal once continued
         try {
             postmaster.stop(fast, STOP_TIMEOUT);
         } finally {
@@ -172,6 +175,63 @@ final class EmbeddedPostgresServer extends AbstractPostgresServer<EmbeddedPostgr
         postmaster = SupervisedPostmaster.launch(name(), runtime.binaries(), runtime.user(), dataDir, logFile,
                 START_TIMEOUT);
         log.debug("Started {} on port {} in {} ms", name(), port, (System.nanoTime() - started) / 1_000_000);
+    }
+
+    /**
+     * Stops the postmaster first, so it forks no new backend, waits until it is stopped, then
+     * stops every descendant (backends, checkpointer, WAL writer...) and waits for each.
+     */
+    @Override
+    public synchronized void pause() {
+        if (pausedPid != null) {
+            return;
+        }
+        long pid = postmasterPid().orElseThrow(() -> new IllegalStateException(name() + " is not running"));
+        pausedPid = pid;
+        Postmasters.signal(pid, "STOP");
+        awaitStopped(List.of(pid));
+        List<Long> children = ProcessHandle.of(pid).stream().flatMap(ProcessHandle::descendants)
+                .map(ProcessHandle::pid).toList();
+        Postmasters.signalAll(children, "STOP");
+        awaitStopped(children);
+        log.debug("Paused {} (postmaster {} and {} children)", name(), pid, children.size());
+    }
+
+    /** Continues the children first and the postmaster last, the reverse of {@link #pause()}. */
+    @Override
+    public synchronized void resume() {
+        if (pausedPid == null) {
+            return;
+        }
+        long pid = pausedPid;
+        List<Long> children = ProcessHandle.of(pid).stream().flatMap(ProcessHandle::descendants)
+                .map(ProcessHandle::pid).toList();
+        Postmasters.signalAll(children, "CONT");
+        Postmasters.signal(pid, "CONT");
+        pausedPid = null;
+        log.debug("Resumed {} (postmaster {})", name(), pid);
+    }
+
+    @Override
+    public synchronized boolean isPaused() {
+        return pausedPid != null;
+    }
+
+    private void awaitStopped(List<Long> pids) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        for (long pid : pids) {
+            while (!Postmasters.isStoppedOrGone(pid)) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new PostgresTestkitException("process " + pid + " of " + name() + " did not stop on SIGSTOP");
+                }
+                try {
+                    Thread.sleep(2);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new PostgresTestkitException("interrupted while pausing " + name(), e);
+                }
+            }
+        }
     }
 
     @Override

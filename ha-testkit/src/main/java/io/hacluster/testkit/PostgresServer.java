@@ -76,6 +76,27 @@ public interface PostgresServer {
     /** Whether the server's postmaster is running. */
     boolean isRunning();
 
+    /**
+     * Stalls the running server as a whole, as a machine that hangs or a process that is
+     * descheduled: every process of it (the postmaster and all its children, backends included)
+     * is stopped ({@code SIGSTOP}; for a container, {@code docker pause}). Sockets stay open:
+     * connections and new connection attempts hang instead of failing, and nothing of the
+     * server's state changes. Returns once every process is stopped. Undo with {@link #resume()};
+     * {@link #stop()}, {@link #kill()} and closing the topology resume a paused server first.
+     *
+     * @throws IllegalStateException if the server is not running
+     */
+    void pause();
+
+    /**
+     * Lets a {@link #pause() paused} server run on ({@code SIGCONT}; for a container,
+     * {@code docker unpause}). Does nothing if it is not paused.
+     */
+    void resume();
+
+    /** Whether the server is {@link #pause() paused}. */
+    boolean isPaused();
+
     /** Whether the server is (still) a standby: it is a replica and has not been promoted. */
     boolean isStandby();
 }

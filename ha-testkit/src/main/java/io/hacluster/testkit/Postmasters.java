@@ -61,6 +61,39 @@ final class Postmasters {
         }
     }
 
+    /**
+     * Sends {@code signal} to every pid of {@code pids} with one {@code kill}; a pid that exited
+     * meanwhile is skipped (kill still signals the others).
+     */
+    static void signalAll(List<Long> pids, String signal) {
+        if (pids.isEmpty()) {
+            return;
+        }
+        List<String> command = new java.util.ArrayList<>(List.of("kill", "-s", signal));
+        pids.forEach(pid -> command.add(Long.toString(pid)));
+        try {
+            Commands.run(command, 10);
+        } catch (PostgresTestkitException e) {
+            // one of them exited meanwhile
+        }
+    }
+
+    /**
+     * Whether {@code pid} is stopped by a signal (state {@code T} in {@code /proc/<pid>/stat}), or
+     * gone: a process that exited cannot run on either.
+     */
+    static boolean isStoppedOrGone(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
+            // "pid (comm) S ...": comm may hold spaces and parentheses, the state follows the last ')'
+            int end = stat.lastIndexOf(')');
+            char state = end >= 0 && end + 2 < stat.length() ? stat.charAt(end + 2) : '?';
+            return state == 'T' || state == 'Z' || state == 'X';
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
     static boolean isAlive(long pid) {
         return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
     }

@@ -54,6 +54,12 @@ final class SupervisedPostmaster {
             "      pid=$(postmaster)",
             "      if [ -z \"$pid\" ] && [ $n -ge 300 ]; then pid=$child; fi",
             "      if [ -n \"$pid\" ]; then kill -s \"$sig\" \"$pid\" 2>/dev/null; sent=1; fi",
+            // A paused server (PostgresServer.pause) acts on no signal but KILL until continued;
+            // continuing a running one does nothing. Children first, as in resume().
+            "      if [ -n \"$pid\" ]; then",
+            "        for c in $(cat /proc/\"$pid\"/task/*/children 2>/dev/null); do kill -s CONT \"$c\" 2>/dev/null; done",
+            "        kill -s CONT \"$pid\" 2>/dev/null",
+            "      fi",
             "    fi",
             "    n=$((n+1))",
             "    sleep 0.1",

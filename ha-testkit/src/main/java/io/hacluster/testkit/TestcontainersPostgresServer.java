@@ -47,8 +47,37 @@ final class TestcontainersPostgresServer extends AbstractPostgresServer<Testcont
         return superuserPassword;
     }
 
+    private boolean paused; // guarded by this
+
+    /** {@code docker pause}: the container's freezer cgroup stops every process in it at once. */
+    @Override
+    public synchronized void pause() {
+        if (paused) {
+            return;
+        }
+        if (!isRunning()) {
+            throw new IllegalStateException(name() + " is not running");
+        }
+        docker().pauseContainerCmd(container.getContainerId()).exec();
+        paused = true;
+    }
+
+    @Override
+    public synchronized void resume() {
+        if (paused) {
+            docker().unpauseContainerCmd(container.getContainerId()).exec();
+            paused = false;
+        }
+    }
+
+    @Override
+    public synchronized boolean isPaused() {
+        return paused;
+    }
+
     @Override
     public synchronized void stop() {
+        resume();
         if (isRunning()) {
             // The image's STOPSIGNAL is SIGINT: a fast shutdown.
             docker().stopContainerCmd(container.getContainerId()).withTimeout(60).exec();
@@ -57,6 +86,7 @@ final class TestcontainersPostgresServer extends AbstractPostgresServer<Testcont
 
     @Override
     public synchronized void kill() {
+        resume();
         if (isRunning()) {
             docker().killContainerCmd(container.getContainerId()).withSignal("SIGQUIT").exec();
             awaitStopped();
