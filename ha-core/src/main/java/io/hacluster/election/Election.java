@@ -4,18 +4,13 @@ import io.hacluster.discovery.ConnectionSource;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.TreeMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
@@ -58,57 +53,34 @@ public final class Election implements AutoCloseable {
     static final Duration RESIGN_WAIT = Duration.ofSeconds(2);
     /** How often the election thread turns a passed renew deadline into a transition. */
     static final Duration DEMOTION_CHECK = Duration.ofMillis(100);
-    /** How long a candidate at least waits before retrying a lease another node holds. */
-    private static final long MIN_RETRY_MILLIS = 50;
+    /** Consecutive answered probes (one per retry period) before a node that stood aside runs again. */
+    static final int REJOIN_AFTER_PROBES = 2;
 
     private static final Logger LOG = LoggerFactory.getLogger(Election.class);
 
-    /** What isLeader() and leader() read; replaced by the election thread only. */
-    private record View(LeaderInfo won, LeaderInfo remote, boolean quorumOk) {
-    }
-
     private final String self;
     private final String cluster;
-    /** The wall clock, for {@link LeaderInfo#since()} only: display, never compared with anything. */
-    private final Clock wallClock;
     private final boolean mayLead;
     private final int quorum;
     private final LeaseSettings leaseSettings;
     private final LeaseStore store;
     private final LeaseHolder holder;
     private final BiFunction<String, byte[], CompletableFuture<?>> sender;
-    private final List<Consumer<LeaderChange>> listeners;
+    private final LeaderPublisher publisher;
+    /** The election thread: every decision of {@link BullyMachine} runs here, one at a time. */
     private final ScheduledThreadPoolExecutor thread;
-    private final ExecutorService listenerThread;
     /** Renews the lease, so a statement stuck in the database never stalls the election thread. */
     private final ScheduledThreadPoolExecutor leaseThread;
-    private final Object awaitMonitor = new Object();
+    private final BullyMachine machine;
 
-    private volatile View view = new View(null, null, true);
+    private volatile ElectionView view = ElectionView.INITIAL;
     private volatile boolean stopped;
-
-    // ---- confined to the election thread
-    /** Other live (alive or suspect) members and whether each may lead, sorted by id. */
-    private final TreeMap<String, Boolean> live = new TreeMap<>();
-    /**
-     * Members gossip reported dead or left, until it reports them alive again: a late message from
-     * one must not make it leader again in this node's view, since no later event would undo it.
-     */
-    private final java.util.Set<String> departed = new java.util.HashSet<>();
-    /** Leaders that resigned (they leave), out of the election until gossip reports them gone. */
-    private final java.util.Set<String> resigned = new java.util.HashSet<>();
-    private boolean started;
-    private long highestSeen;
-    private long candidateEpoch = -1;
-    private ScheduledFuture<?> declareTask;
-    private ScheduledFuture<?> nudgeTask;
-    private LeaderInfo won;
-    private LeaderInfo remote;
-    /** Why the leader went away, for the log line and listeners of the next leader. */
-    private String pendingCause = "start";
-    private LeaderChange lastPublished;
+    /** When a lease statement last reached the database (monotonic nanos). */
+    private volatile long lastLeaseContactNanos = System.nanoTime();
     /** Lease thread only. */
     private boolean leaseWarned;
+    /** Lease thread only: consecutive probes the database answered while this node stands aside. */
+    private int goodProbes;
 
     /**
      * @param nodeId this node's id
@@ -139,7 +111,7 @@ public final class Election implements AutoCloseable {
     public Election(String nodeId, String clusterName, boolean mayLead, int quorum, LeaseSettings leaseSettings,
                     ConnectionSource leaseDatabase, BiFunction<String, byte[], CompletableFuture<?>> sender,
                     List<Consumer<LeaderChange>> listeners, Clock wallClock) {
-        this.wallClock = Objects.requireNonNull(wallClock, "wallClock");
+        Objects.requireNonNull(wallClock, "wallClock");
         this.self = Objects.requireNonNull(nodeId, "nodeId");
         this.cluster = Objects.requireNonNull(clusterName, "clusterName");
         this.mayLead = mayLead;
@@ -149,16 +121,17 @@ public final class Election implements AutoCloseable {
         this.quorum = quorum;
         this.leaseSettings = Objects.requireNonNull(leaseSettings, "leaseSettings");
         this.sender = Objects.requireNonNull(sender, "sender");
-        this.listeners = Objects.requireNonNull(listeners, "listeners");
+        this.publisher = new LeaderPublisher(nodeId, clusterName, Objects.requireNonNull(listeners, "listeners"));
         this.store = leaseDatabase == null ? null : new LeaseStore(leaseDatabase);
         this.holder = store == null ? null
                 : new LeaseHolder(store, clusterName, nodeId, leaseSettings, MonotonicClock.SYSTEM);
         this.thread = new ScheduledThreadPoolExecutor(1, daemon("ha-" + nodeId + "-election"));
         thread.setRemoveOnCancelPolicy(true);
         thread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-        this.listenerThread = Executors.newSingleThreadExecutor(daemon("ha-" + nodeId + "-leader-listeners"));
         this.leaseThread = new ScheduledThreadPoolExecutor(1, daemon("ha-" + nodeId + "-lease"));
         leaseThread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        this.machine = new BullyMachine(nodeId, clusterName, mayLead, quorum, leaseSettings, holder, wallClock, thread,
+                new MachineHost());
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -181,21 +154,18 @@ public final class Election implements AutoCloseable {
         }
         store.createSchemaIfMissing();
         long persisted = store.highestEpoch(cluster);
-        run(() -> highestSeen = Math.max(highestSeen, persisted));
+        run(() -> machine.persistedEpoch(persisted));
     }
 
     /** Starts electing (call once the node has joined), and renewing the lease with a database. */
     public void start() {
-        run(() -> {
-            started = true;
-            reevaluate("start");
-        });
+        run(machine::start);
         if (holder != null) {
             long every = leaseSettings.retryPeriod().toMillis();
             long check = Math.max(10, Math.min(DEMOTION_CHECK.toMillis(), every / 4));
             try {
                 leaseThread.scheduleWithFixedDelay(() -> guarded(this::renewTick), every, every, TimeUnit.MILLISECONDS);
-                thread.scheduleWithFixedDelay(() -> guarded(this::demotionCheck), check, check, TimeUnit.MILLISECONDS);
+                thread.scheduleWithFixedDelay(() -> guarded(machine::demotionCheck), check, check, TimeUnit.MILLISECONDS);
             } catch (RejectedExecutionException stopping) {
                 // closed while starting
             }
@@ -211,22 +181,8 @@ public final class Election implements AutoCloseable {
     public void close() {
         if (!stopped) {  // after halt() there is nothing to release: only the threads to wait for
             stopped = true;
-            List<CompletableFuture<?>> resigns = new ArrayList<>();
             try {
-                thread.submit(() -> guarded(() -> {
-                    cancelCandidacy();
-                    if (won != null) {
-                        long epoch = won.epoch();
-                        won = null;
-                        releaseLease();
-                        // before gossip's leave: the survivors elect at once, however gossip spreads the LEFT
-                        for (String other : live.keySet()) {
-                            resigns.add(send(other, ElectionMessage.resign(epoch)));
-                        }
-                    }
-                    remote = null;
-                    publish("close");
-                })).get(10, TimeUnit.SECONDS);
+                List<CompletableFuture<?>> resigns = thread.submit(machine::resign).get(10, TimeUnit.SECONDS);
                 CompletableFuture.allOf(resigns.toArray(CompletableFuture[]::new))
                         .get(RESIGN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
@@ -237,9 +193,8 @@ public final class Election implements AutoCloseable {
         }
         thread.shutdownNow();
         leaseThread.shutdownNow();
-        listenerThread.shutdown();
+        publisher.close();
         try {
-            listenerThread.awaitTermination(5, TimeUnit.SECONDS);
             thread.awaitTermination(5, TimeUnit.SECONDS);
             leaseThread.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -255,49 +210,23 @@ public final class Election implements AutoCloseable {
         stopped = true;
         thread.shutdownNow();
         leaseThread.shutdownNow();
-        listenerThread.shutdownNow();
+        publisher.halt();
     }
 
     // ---------------------------------------------------------------- inputs (any thread)
 
     /** A member is alive or suspect (gossip's thread, in order); {@code mayLead} from its meta. */
     public void memberAlive(String id, boolean mayLead) {
-        if (id.equals(self)) {
-            return;
+        if (!id.equals(self)) {
+            run(() -> machine.memberAlive(id, mayLead));
         }
-        run(() -> {
-            if (resigned.contains(id)) {
-                return;  // it is leaving; gossip has not said so yet
-            }
-            departed.remove(id);
-            Boolean before = live.put(id, mayLead);
-            if (before == null && won != null) {
-                send(id, ElectionMessage.coordinator(won));  // a joiner learns the leader and epoch
-            }
-            if (before == null || before != mayLead) {
-                reevaluate("join");
-            }
-        });
     }
 
     /** A member is dead ({@code left} false) or left gracefully (gossip's thread, in order). */
     public void memberGone(String id, boolean left) {
-        if (id.equals(self)) {
-            return;
+        if (!id.equals(self)) {
+            run(() -> machine.memberGone(id, left));
         }
-        run(() -> {
-            departed.add(id);
-            resigned.remove(id);
-            if (live.remove(id) == null) {
-                return;
-            }
-            String cause = left ? "leave" : "crash";
-            if (remote != null && remote.id().equals(id)) {
-                remote = null;
-                pendingCause = cause;
-            }
-            reevaluate(cause);
-        });
     }
 
     /** An election message from {@code senderId} (a messaging handler thread). */
@@ -309,7 +238,7 @@ public final class Election implements AutoCloseable {
             LOG.warn("node {}: unreadable election message from {}: {}", self, senderId, e.getMessage());
             return;
         }
-        run(() -> handle(senderId, message));
+        run(() -> machine.handle(senderId, message));
     }
 
     // ---------------------------------------------------------------- outputs (any thread)
@@ -319,13 +248,13 @@ public final class Election implements AutoCloseable {
      * database it holds the lease before its renew deadline on the local monotonic clock.
      */
     public boolean isLeader() {
-        View v = view;
+        ElectionView v = view;
         return !stopped && v.won() != null && v.quorumOk() && (holder == null || holder.holds());
     }
 
     /** The leader as this node knows it; empty while there is none (or this node lost its lease). */
     public Optional<LeaderInfo> leader() {
-        View v = view;
+        ElectionView v = view;
         if (stopped || !v.quorumOk()) {
             return Optional.empty();
         }
@@ -337,18 +266,7 @@ public final class Election implements AutoCloseable {
 
     /** Waits until {@link #leader()} is known, at most {@code timeout}. */
     public Optional<LeaderInfo> awaitLeader(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (awaitMonitor) {
-            while (true) {
-                Optional<LeaderInfo> leader = leader();
-                long left = deadline - System.nanoTime();
-                if (leader.isPresent() || left <= 0) {
-                    return leader;
-                }
-                // woken by every publish; the bound covers a self-demotion nobody publishes
-                TimeUnit.NANOSECONDS.timedWait(awaitMonitor, Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)));
-            }
-        }
+        return publisher.await(this::leader, timeout);
     }
 
     /**
@@ -366,6 +284,7 @@ public final class Election implements AutoCloseable {
         out.put("isLeader", isLeader());
         out.put("mayLead", mayLead);
         out.put("quorum", quorum);
+        out.put("standingAside", view.abstaining());  // cannot reach the lease database; another node may lead
         if (store != null) {
             Map<String, Object> lease = new LinkedHashMap<>();
             try {
@@ -383,256 +302,20 @@ public final class Election implements AutoCloseable {
         return out;
     }
 
-    // ---------------------------------------------------------------- the state machine
-
-    private void handle(String from, ElectionMessage m) {
-        if (departed.contains(from)) {
-            LOG.debug("node {}: {} from departed {} ignored", self, m.kind(), from);
-            return;
-        }
-        switch (m.kind()) {
-            case ELECTION -> onElection(from, m.epoch());
-            case ANSWER -> onAnswer(from, m.epoch());
-            case COORDINATOR -> onCoordinator(from, m);
-            case RESIGN -> onResign(from);
-        }
-    }
-
-    /** The sender leaves and led: out of the election now (no epoch check: it is about membership). */
-    private void onResign(String from) {
-        if (live.remove(from) == null) {
-            return;
-        }
-        resigned.add(from);
-        if (remote != null && remote.id().equals(from)) {
-            remote = null;
-            pendingCause = "leave";
-        }
-        reevaluate("leave");
-    }
-
-    private void onElection(String from, long epoch) {
-        if (epoch < highestSeen) {
-            send(from, ElectionMessage.answer(highestSeen));  // stale: ignored, but tell it what is current
-            return;
-        }
-        highestSeen = epoch;
-        boolean lowerThanSender = mayLead && self.compareTo(from) < 0;
-        if (lowerThanSender) {
-            // the bully ANSWER: a lower id is alive and takes over
-            send(from, ElectionMessage.answer(highestSeen));
-            if (won != null && epoch > won.epoch()) {
-                startElection();  // reassert above the sender's epoch
-            } else if (won != null) {
-                send(from, ElectionMessage.coordinator(won));  // it did not know the leader
-            } else {
-                reevaluate("takeover");
-            }
-        } else {
-            String cause = "takeover";
-            if (won != null) {
-                stepDown("takeover");
-            } else if (remote != null && remote.id().equals(from)) {
-                // the node this one follows runs again (it lost its lease or quorum): it leads no longer
-                remote = null;
-                cause = "leader runs again";
-                pendingCause = cause;
-            }
-            cancelCandidacy();
-            publish(cause);
-        }
-    }
-
-    private void onAnswer(String from, long epoch) {
-        boolean newer = epoch > highestSeen;
-        highestSeen = Math.max(highestSeen, epoch);
-        if (candidateEpoch > 0) {
-            if (from.compareTo(self) < 0) {
-                cancelCandidacy();  // a lower id runs; its COORDINATOR follows
-            } else if (epoch > candidateEpoch) {
-                cancelCandidacy();
-                reevaluate("stale epoch");  // run again above what the others have seen
-            }
-        } else if (won != null && newer) {
-            startElection();  // a leader must hold the highest epoch
-        }
-    }
-
-    private void onCoordinator(String from, ElectionMessage m) {
-        if (m.epoch() < highestSeen
-                || (remote != null && m.epoch() == remote.epoch() && m.leaderId().compareTo(remote.id()) > 0)) {
-            send(from, ElectionMessage.answer(highestSeen));
-            return;
-        }
-        if (!m.leaderId().equals(from)) {
-            LOG.warn("node {}: COORDINATOR from {} names {}; ignored", self, from, m.leaderId());
-            return;
-        }
-        highestSeen = m.epoch();
-        LeaderInfo info = new LeaderInfo(from, m.epoch(), m.fencingToken(), Instant.ofEpochMilli(m.sinceMillis()));
-        String cause;
-        if (won != null) {
-            stepDown("takeover");
-            cause = "takeover";
-        } else if (remote != null && !remote.id().equals(from) && live.containsKey(remote.id())) {
-            // the old leader still looks live here: a lower id took over, or a higher one was elected
-            // because the others' gossip already declared the old leader dead (this node's lags)
-            cause = from.compareTo(remote.id()) < 0 ? "takeover" : "crash";
-        } else {
-            cause = pendingCause;
-        }
-        cancelCandidacy();
-        remote = info;
-        pendingCause = "elected";
-        publish(cause);
-        if (mayLead && self.compareTo(from) < 0 && self.equals(lowestEligible())) {
-            startElection();  // the bully: a lower id takes over
-        }
-    }
-
-    /** Decide after a change of membership, lease or quorum. */
-    private void reevaluate(String cause) {
-        if (!started || stopped) {
-            return;
-        }
-        if (!quorumOk()) {
-            cancelCandidacy();
-            if (won != null || remote != null) {
-                pendingCause = "quorum lost";
-            }
-            if (won != null) {
-                stepDown("quorum lost");
-            }
-            remote = null;  // what this side knew of a leader is stale once it regains the quorum
-            publish("quorum lost");
-            return;
-        }
-        if (self.equals(lowestEligible())) {
-            if (won == null && candidateEpoch < 0) {
-                startElection();
-            }
-        } else {
-            cancelCandidacy();
-            scheduleNudge();
-        }
-        publish(cause);
-    }
-
-    /**
-     * The bully's second timeout: a node that is not the lowest and knows no leader a while
-     * after a change sends ELECTION to the lower eligible ids, which answer and run (or, leading,
-     * repeat their COORDINATOR to it). At the highest epoch seen, not above it: asking must not
-     * make a candidate's epoch stale.
-     */
-    private void scheduleNudge() {
-        if (nudgeTask != null || won != null || remote != null) {
-            return;
-        }
-        nudgeTask = thread.schedule(() -> guarded(() -> {
-            nudgeTask = null;
-            if (stopped || won != null || remote != null || !quorumOk() || self.equals(lowestEligible())) {
-                return;
-            }
-            ElectionMessage ask = ElectionMessage.election(highestSeen);
-            for (Map.Entry<String, Boolean> e : live.headMap(self).entrySet()) {
-                if (e.getValue()) {
-                    send(e.getKey(), ask);
-                }
-            }
-            scheduleNudge();
-        }), NUDGE_AFTER.toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    private void startElection() {
-        if (!started || stopped) {
-            return;
-        }
-        cancelCandidacy();
-        long epoch = ++highestSeen;
-        candidateEpoch = epoch;
-        if (won != null) {
-            // reasserting: still the leader, only above a higher epoch; an ELECTION would make
-            // the followers drop it until the COORDINATOR
-            declareTask = thread.schedule(() -> guarded(() -> declare(epoch)), 0, TimeUnit.MILLISECONDS);
-            return;
-        }
-        ElectionMessage election = ElectionMessage.election(epoch);
-        for (String other : live.keySet()) {
-            send(other, election);
-        }
-        long wait = live.isEmpty() ? 0 : ANSWER_TIMEOUT.toMillis();
-        declareTask = thread.schedule(() -> guarded(() -> declare(epoch)), wait, TimeUnit.MILLISECONDS);
-    }
-
-    /** No lower id answered: take the lease (with a database) and announce. */
-    private void declare(long epoch) {
-        if (stopped || candidateEpoch != epoch) {
-            return;
-        }
-        if (!quorumOk() || !self.equals(lowestEligible())) {
-            cancelCandidacy();
-            return;
-        }
-        long token = 0;
-        if (holder != null) {
-            AcquireOutcome outcome;
-            try {
-                outcome = holder.acquire(epoch);
-            } catch (SQLException e) {
-                LOG.warn("node {}: cannot take the lease of cluster {} (SQLState {}); retrying in {} ms", self,
-                        cluster, e.getSQLState(), leaseSettings.retryPeriod().toMillis());
-                retryDeclare(epoch, leaseSettings.retryPeriod().toMillis());
-                return;
-            }
-            if (outcome instanceof AcquireOutcome.HeldByOther other) {
-                highestSeen = Math.max(highestSeen, other.epoch());
-                LOG.info("node {}: waiting for the lease of cluster {}, held by {} for {} ms more", self, cluster,
-                        other.holderId(), other.remainingMillis());
-                retryDeclare(epoch, Math.max(MIN_RETRY_MILLIS,
-                        Math.min(leaseSettings.retryPeriod().toMillis(), other.remainingMillis() + MIN_RETRY_MILLIS)));
-                return;
-            }
-            LeaseGrant grant = ((AcquireOutcome.Granted) outcome).grant();
-            token = grant.fencingToken();
-            if (grant.epoch() > epoch) {
-                highestSeen = Math.max(highestSeen, grant.epoch());
-                startElection();  // another candidate presented a higher epoch: run above it
-                return;
-            }
-        }
-        candidateEpoch = -1;
-        declareTask = null;
-        String cause;
-        if (won != null) {
-            cause = "reasserted";
-        } else if (remote != null && live.containsKey(remote.id())) {
-            cause = "takeover";
-        } else {
-            cause = pendingCause;
-        }
-        Instant since = won != null && won.fencingToken() == token ? won.since()
-                : Instant.ofEpochMilli(wallClock.millis());  // millis: what a COORDINATOR carries
-        won = new LeaderInfo(self, epoch, token, since);
-        remote = null;
-        pendingCause = "elected";
-        ElectionMessage coordinator = ElectionMessage.coordinator(won);
-        for (String other : live.keySet()) {
-            send(other, coordinator);
-        }
-        publish(cause);
-    }
-
-    private void retryDeclare(long epoch, long millis) {
-        declareTask = thread.schedule(() -> guarded(() -> declare(epoch)), millis, TimeUnit.MILLISECONDS);
-    }
+    // ---------------------------------------------------------------- the lease thread
 
     /** Lease thread, every retryPeriod: the leader renews (a refusal drops the holding at once). */
     private void renewTick() {
-        if (view.won() == null || stopped) {
+        if (stopped) {
+            return;
+        }
+        if (view.won() == null) {
+            probeWhileAbstaining();
             return;
         }
         try {
             holder.renew();
+            lastLeaseContactNanos = System.nanoTime();
             leaseWarned = false;
         } catch (SQLException e) {
             if (!leaseWarned) {
@@ -640,106 +323,52 @@ public final class Election implements AutoCloseable {
                 leaseWarned = true;
             }
         }
-        run(this::demotionCheck);
+        run(machine::demotionCheck);
     }
 
-    /**
-     * Election thread, often: isLeader() turned false by itself at the renew deadline; this makes
-     * it a transition (logged, told to listeners) and runs again, which takes the lease back with
-     * the same token if the database still has it as ours.
-     */
-    private void demotionCheck() {
-        if (won != null && !stopped && !holder.holds()) {
-            won = null;
-            pendingCause = "lease lost";
-            publish("lease lost");
-            reevaluate("lease lost");
-        }
-    }
-
-    private void stepDown(String cause) {
-        won = null;
-        releaseLease();
-        pendingCause = cause;
-    }
-
-    private void releaseLease() {
-        if (holder == null) {
+    /** Lease thread: while this node stands aside, a cheap read tells when the database answers again. */
+    private void probeWhileAbstaining() {
+        if (!view.abstaining()) {
+            goodProbes = 0;
             return;
         }
         try {
-            holder.release();
-        } catch (SQLException e) {
-            LOG.warn("node {}: cannot release the lease of cluster {} (SQLState {}); it expires on its own", self,
-                    cluster, e.getSQLState());
-        }
-    }
-
-    private void cancelCandidacy() {
-        candidateEpoch = -1;
-        if (declareTask != null) {
-            declareTask.cancel(false);
-            declareTask = null;
-        }
-    }
-
-    private String lowestEligible() {
-        String lowest = mayLead ? self : null;
-        for (Map.Entry<String, Boolean> e : live.entrySet()) {  // sorted: the first eligible is the lowest other
-            if (e.getValue()) {
-                if (lowest == null || e.getKey().compareTo(lowest) < 0) {
-                    lowest = e.getKey();
-                }
-                break;
+            store.highestEpoch(cluster);
+            lastLeaseContactNanos = System.nanoTime();
+            if (++goodProbes >= REJOIN_AFTER_PROBES) {  // a database that flickers must not flip the leader
+                run(machine::databaseReachable);
             }
+        } catch (SQLException e) {
+            goodProbes = 0;  // still unreachable; the abstain was logged once
         }
-        return lowest;
     }
 
-    private boolean quorumOk() {
-        return quorum <= 1 || live.size() + 1 >= quorum;
-    }
+    /** What the state machine reaches of its node. */
+    private final class MachineHost implements BullyMachine.Host {
+        @Override
+        public CompletableFuture<?> send(String target, ElectionMessage message) {
+            return Election.this.send(target, message);
+        }
 
-    /** Publishes the view; logs and tells listeners once per change of leader or of local leadership. */
-    private void publish(String cause) {
-        view = new View(won, remote, quorumOk());
-        Optional<LeaderInfo> leader = leader();
-        boolean local = isLeader();
-        LeaderChange last = lastPublished;
-        if (last != null && last.leader().equals(leader) && last.local() == local) {
-            return;
+        @Override
+        public void publish(ElectionView published, String cause) {
+            view = published;
+            publisher.publish(leader(), isLeader(), cause);
         }
-        if (last == null && leader.isEmpty()) {
-            lastPublished = new LeaderChange(leader, local, cause);
-            return;  // nothing to report before the first leader
+
+        @Override
+        public boolean stopped() {
+            return stopped;
         }
-        LeaderChange change = new LeaderChange(leader, local, cause);
-        lastPublished = change;
-        if (leader.isPresent()) {
-            LeaderInfo l = leader.get();
-            LOG.info("Cluster {} leader is {}{} (epoch {}, fencing token {}): {}", cluster, l.id(),
-                    local ? " (this node)" : "", l.epoch(), l.fencingToken(), cause);
-        } else {
-            LeaderInfo before = last == null ? null : last.leader().orElse(null);
-            LOG.info("Cluster {} has no leader{}: {}", cluster,
-                    before == null ? "" : " (was " + before.id() + ", epoch " + before.epoch() + ")", cause);
+
+        @Override
+        public void leaseContact() {
+            lastLeaseContactNanos = System.nanoTime();
         }
-        List<Consumer<LeaderChange>> targets = new ArrayList<>(listeners);
-        try {
-            listenerThread.execute(() -> {
-                for (Consumer<LeaderChange> l : targets) {
-                    try {
-                        l.accept(change);
-                    } catch (RuntimeException e) {
-                        LOG.warn("node {}: a leader listener failed: {}", self, e.toString());
-                    }
-                }
-            });
-        } catch (RejectedExecutionException stopping) {
-            // closed: nobody listens any more
-        }
-        synchronized (awaitMonitor) {
-            awaitMonitor.notifyAll();
+
+        @Override
+        public long lastLeaseContactNanos() {
+            return lastLeaseContactNanos;
         }
     }
 

@@ -10,7 +10,7 @@ import java.util.Objects;
  *
  * <p>Wire format (big-endian): a format byte (1), the kind byte, the epoch, the fencing token and
  * the leader's since-time in epoch milliseconds as 8 bytes each, then the leader id as a 2-byte
- * length and UTF-8. ELECTION, ANSWER and RESIGN carry an empty leader id and zeros.
+ * length and UTF-8. ELECTION, ANSWER, RESIGN and ABSTAIN carry an empty leader id and zeros.
  *
  * @param kind what the message means
  * @param epoch the sender's epoch: ELECTION the candidacy's, ANSWER the highest the sender has seen,
@@ -26,7 +26,7 @@ record ElectionMessage(Kind kind, long epoch, String leaderId, long fencingToken
     private static final int FORMAT = 1;
     private static final int MAX_ID_BYTES = 255;
 
-    /** The three messages of the bully algorithm. */
+    /** The bully algorithm's three messages, and two about leaving the election. */
     enum Kind {
         /** A candidate runs at this epoch. */
         ELECTION,
@@ -38,7 +38,12 @@ record ElectionMessage(Kind kind, long epoch, String leaderId, long fencingToken
          * The leader is leaving gracefully and has released the lease: elect now, without
          * waiting for gossip's LEFT to reach every node.
          */
-        RESIGN
+        RESIGN,
+        /**
+         * The sender may lead but cannot reach the lease database: leave it out of the election
+         * until its next ELECTION or COORDINATOR, so the next lowest id can lead meanwhile.
+         */
+        ABSTAIN
     }
 
     ElectionMessage {
@@ -56,6 +61,10 @@ record ElectionMessage(Kind kind, long epoch, String leaderId, long fencingToken
 
     static ElectionMessage resign(long epoch) {
         return new ElectionMessage(Kind.RESIGN, epoch, "", 0, 0);
+    }
+
+    static ElectionMessage abstain(long epoch) {
+        return new ElectionMessage(Kind.ABSTAIN, epoch, "", 0, 0);
     }
 
     static ElectionMessage coordinator(LeaderInfo leader) {
