@@ -192,7 +192,8 @@ final class ElectionObserver implements AutoCloseable {
      *   <li>at no sampled instant did two nodes say {@code isLeader()};</li>
      *   <li>the lease row's token and epoch never go back, a token has one holder, and a new holder
      *       has a greater token;</li>
-     *   <li>each node's {@code leader()} epoch never goes back (also across a restart of that id).</li>
+     *   <li>the epoch and the fencing token of each node's {@code leader()} never go back (also
+     *       across a restart of that id).</li>
      * </ol>
      */
     List<String> violations() {
@@ -240,12 +241,15 @@ final class ElectionObserver implements AutoCloseable {
             }
             last = r;
         }
-        Map<String, Long> epochOf = new HashMap<>();
+        Map<String, LeaderInfo> lastSeen = new HashMap<>();
         for (LeaderSample s : leaderSamples) {
             for (Map.Entry<String, LeaderInfo> e : s.leaders().entrySet()) {
-                Long before = epochOf.put(e.getKey(), e.getValue().epoch());
-                if (before != null && e.getValue().epoch() < before) {
+                LeaderInfo before = lastSeen.put(e.getKey(), e.getValue());
+                if (before != null && e.getValue().epoch() < before.epoch()) {
                     out.add(e.getKey() + "'s leader epoch went back: " + before + " -> " + e.getValue());
+                }
+                if (before != null && e.getValue().fencingToken() < before.fencingToken()) {
+                    out.add(e.getKey() + "'s leader token went back: " + before + " -> " + e.getValue());
                 }
             }
         }
