@@ -5,9 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import io.hacluster.election.LeaderInfo;
 import io.hacluster.election.LeaseSettings;
+import io.hacluster.testkit.PostgresServer;
 import io.hacluster.testkit.PostgresTopology;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -23,7 +25,11 @@ import org.junit.jupiter.api.io.TempDir;
  * smaller side while the other side's would-be leader keeps trying (and pushes the persisted
  * epoch up); no node of that side ever leads, no fenced write with an old token is ever accepted,
  * no two nodes lead at one instant; after the heal all five agree on one leader, above every
- * epoch either side reached.
+ * epoch either side reached. And when the holder's database stalls during the split, the other side
+ * takes the lease once it expired, and the deposed holder's write, delivered late, is refused.
+ *
+ * <p>Each node reaches the database through its own {@link DbProxy}, so one node's database can
+ * stall while the others reach it.
  */
 class ClusterNodePartitionElectionTest {
 
@@ -35,6 +41,7 @@ class ClusterNodePartitionElectionTest {
 
     @TempDir
     Path dir;
+    private final List<DbProxy> proxies = new ArrayList<>();
     private LeaseNodes nodes;
     private ElectionObserver observer;
 
@@ -55,9 +62,62 @@ class ClusterNodePartitionElectionTest {
         if (observer != null) {
             observer.close();
         }
+        proxies.forEach(DbProxy::resume);
         if (nodes != null) {
             nodes.close();
         }
+        proxies.forEach(DbProxy::close);
+    }
+
+    /** Five nodes, each through its own relay to the database, agreeing on rank 1; the observer running. */
+    private LeaderInfo startFive(String table) throws Exception {
+        PostgresServer db = pg.primary();
+        for (int r = 0; r < 5; r++) {
+            proxies.add(new DbProxy(db.host(), db.port()));
+        }
+        nodes = new LeaseNodes(dir, LEASE, 5, rank -> "postgres://" + db.user() + ":" + db.password()
+                + "@127.0.0.1:" + proxies.get(rank - 1).port() + "/" + db.database()
+                + "?sslmode=disable&connect_timeout=10");
+        for (int rank = 1; rank <= 5; rank++) {
+            nodes.start(rank);
+        }
+        await("one leader, the lowest id").atMost(WAIT).pollInterval(Duration.ofMillis(50))
+                .until(() -> nodes.membershipConverged()
+                        && nodes.agreedLeader().map(l -> l.id().equals(ElectionNodes.idOf(1))).orElse(false));
+        LeaderInfo before = nodes.node(1).leader().orElseThrow();
+        observer = new ElectionObserver(nodes, db::connect, table, Duration.ofSeconds(120));
+        observer.start();
+        await("the leader's fenced writes go through").atMost(WAIT)
+                .until(() -> observer.acceptedInCommitOrder().size() >= 3);
+        return before;
+    }
+
+    /** Splits {1,2} | {3,4,5} and waits until each side sees only itself. */
+    private void splitLowTwo() {
+        List<ClusterNode> low = List.of(nodes.node(1), nodes.node(2));
+        List<ClusterNode> high = List.of(nodes.node(3), nodes.node(4), nodes.node(5));
+        Partitions.split(low, high);
+        await("each side sees only itself").atMost(WAIT).pollInterval(Duration.ofMillis(50))
+                .until(() -> low.stream().allMatch(n -> live(n).equals(ids(low)))
+                        && high.stream().allMatch(n -> live(n).equals(ids(high))));
+    }
+
+    /** The highest epoch in any lease row or any node's leader() sampled within [from, to]. */
+    private long highestEpochBetween(long from, long to, long floor) {
+        long highest = floor;
+        for (ElectionObserver.RowSample r : observer.rowSamples) {
+            if (r.atNanos() >= from && r.atNanos() <= to) {
+                highest = Math.max(highest, r.epoch());
+            }
+        }
+        for (ElectionObserver.LeaderSample s : observer.leaderSamples) {
+            if (s.atNanos() >= from && s.atNanos() <= to) {
+                for (LeaderInfo l : s.leaders().values()) {
+                    highest = Math.max(highest, l.epoch());
+                }
+            }
+        }
+        return highest;
     }
 
     private static Set<String> live(ClusterNode n) {
@@ -70,28 +130,11 @@ class ClusterNodePartitionElectionTest {
 
     @Test
     void theLeaseStaysWithItsHolderAcrossAPartitionAndTheHealElectsOneLeaderAboveBothSides() throws Exception {
-        nodes = new LeaseNodes(dir, LEASE, 5, rank -> pg.primary().dsn());
-        for (int rank = 1; rank <= 5; rank++) {
-            nodes.start(rank);
-        }
+        LeaderInfo before = startFive("fenced_partition");
         ClusterNode first = nodes.node(1);
-        await("one leader, the lowest id").atMost(WAIT).pollInterval(Duration.ofMillis(50))
-                .until(() -> nodes.membershipConverged()
-                        && nodes.agreedLeader().map(l -> l.id().equals(first.id())).orElse(false));
-        LeaderInfo before = first.leader().orElseThrow();
-
-        observer = new ElectionObserver(nodes, () -> pg.primary().connect(), "fenced_partition", Duration.ofSeconds(120));
-        observer.start();
-        await("the leader's fenced writes go through").atMost(WAIT)
-                .until(() -> observer.acceptedInCommitOrder().size() >= 3);
-
-        List<ClusterNode> low = List.of(nodes.node(1), nodes.node(2));
         List<ClusterNode> high = List.of(nodes.node(3), nodes.node(4), nodes.node(5));
         long splitAt = System.nanoTime();
-        Partitions.split(low, high);
-        await("each side sees only itself").atMost(WAIT).pollInterval(Duration.ofMillis(50))
-                .until(() -> low.stream().allMatch(n -> live(n).equals(ids(low)))
-                        && high.stream().allMatch(n -> live(n).equals(ids(high))));
+        splitLowTwo();
         // the other side's lowest id runs and tries the lease: acquire persists its higher epoch
         await("the side without the lease contends for it").atMost(WAIT).pollInterval(Duration.ofMillis(50))
                 .until(() -> observer.rowSamples.stream().anyMatch(r -> r.epoch() > before.epoch()));
@@ -102,19 +145,7 @@ class ClusterNodePartitionElectionTest {
         }
         long healAt = System.nanoTime();
 
-        long highestDuring = before.epoch();
-        for (ElectionObserver.RowSample r : observer.rowSamples) {
-            if (r.atNanos() >= splitAt && r.atNanos() <= healAt) {
-                highestDuring = Math.max(highestDuring, r.epoch());
-            }
-        }
-        for (ElectionObserver.LeaderSample s : observer.leaderSamples) {
-            if (s.atNanos() >= splitAt && s.atNanos() <= healAt) {
-                for (LeaderInfo l : s.leaders().values()) {
-                    highestDuring = Math.max(highestDuring, l.epoch());
-                }
-            }
-        }
+        long highestDuring = highestEpochBetween(splitAt, healAt, before.epoch());
 
         Partitions.heal(nodes.running());
         await("all five agree on one leader again").atMost(WAIT).pollInterval(Duration.ofMillis(50))
@@ -146,5 +177,50 @@ class ClusterNodePartitionElectionTest {
         assertThat(after.fencingToken()).as("the lease never changed hands").isEqualTo(before.fencingToken());
         assertThat(after.epoch()).as("above every epoch either side reached during the split")
                 .isGreaterThan(highestDuring);
+    }
+
+    @Test
+    void whenTheHoldersDatabaseStallsDuringASplitTheOtherSideTakesTheLeaseAndTheDeposedWriteIsRefused()
+            throws Exception {
+        LeaderInfo before = startFive("fenced_stall");
+        ClusterNode first = nodes.node(1);
+        ClusterNode third = nodes.node(3);
+        long splitAt = System.nanoTime();
+        splitLowTwo();
+        await("the side without the lease contends for it").atMost(WAIT).pollInterval(Duration.ofMillis(50))
+                .until(() -> observer.rowSamples.stream().anyMatch(r -> r.epoch() > before.epoch()));
+
+        // the holder's renewals, and the write its writer sends next, now wait in its relay
+        proxies.get(0).stall();
+        await("rank 3 takes the lease once rank 1's expired, and writes").atMost(WAIT)
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> observer.acceptedInCommitOrder().stream().anyMatch(a -> a.writer().equals(third.id())));
+        ElectionObserver.Attempt takeover = observer.acceptedInCommitOrder().stream()
+                .filter(a -> a.writer().equals(third.id())).findFirst().orElseThrow();
+        assertThat(first.isLeader()).as("the stalled holder demoted itself").isFalse();
+        long resumedAt = System.nanoTime();
+        proxies.get(0).resume();
+        await("the deposed holder's write arrives late and is refused").atMost(WAIT)
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> observer.attempts.stream().anyMatch(a -> a.writer().equals(first.id())
+                        && a.token() == before.fencingToken() && !a.accepted() && a.atNanos() > resumedAt));
+        long healAt = System.nanoTime();
+        long highestDuring = highestEpochBetween(splitAt, healAt, before.epoch());
+
+        Partitions.heal(nodes.running());
+        await("all five agree on the lowest id again").atMost(WAIT).pollInterval(Duration.ofMillis(50))
+                .until(() -> nodes.membershipConverged()
+                        && nodes.agreedLeader().map(l -> l.id().equals(first.id())).orElse(false));
+        LeaderInfo after = nodes.agreedLeader().orElseThrow();
+        observer.close();
+
+        assertThat(observer.violations()).as("invariants").isEmpty();
+        assertThat(observer.validLeaderSamples()).as("instants sampled").hasSizeGreaterThan(100);
+        assertThat(takeover.token()).as("a new holding, a new token").isGreaterThan(before.fencingToken());
+        assertThat(observer.acceptedInCommitOrder().stream()
+                .filter(a -> a.writer().equals(first.id()) && a.token() == before.fencingToken())
+                .allMatch(a -> a.n() < takeover.n())).as("no write with the old token after the takeover's").isTrue();
+        assertThat(after.fencingToken()).as("rank 1 took the lease back from rank 3").isGreaterThan(takeover.token());
+        assertThat(after.epoch()).as("above every epoch reached during the split").isGreaterThan(highestDuring);
     }
 }
