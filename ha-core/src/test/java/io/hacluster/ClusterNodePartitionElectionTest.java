@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 9's partition must-show, on real PostgreSQL: five nodes split into the lowest two and the
- * other three, both sides still reaching the database. The lease stays with its holder on the
+ * other three (gossip and streams cut both ways), both sides still reaching the database. The lease stays with its holder on the
  * smaller side while the other side's would-be leader keeps trying (and pushes the persisted
  * epoch up); no node of that side ever leads, no fenced write with an old token is ever accepted,
  * no two nodes lead at one instant; after the heal all five agree on one leader, above every
@@ -92,14 +92,19 @@ class ClusterNodePartitionElectionTest {
         return before;
     }
 
-    /** Splits {1,2} | {3,4,5} and waits until each side sees only itself. */
+    /**
+     * Splits {1,2} | {3,4,5} and waits until the three see only themselves (then the lowest of them
+     * runs). The two take longer to declare the three dead, often 15 s or more on a loaded host:
+     * with three of four peers failing their probes, Lifeguard's local health stretches each
+     * node's probe interval, and only one peer confirms a suspicion. Nothing here waits for that:
+     * the holder leads on whether or not it still lists the others.
+     */
     private void splitLowTwo() {
         List<ClusterNode> low = List.of(nodes.node(1), nodes.node(2));
         List<ClusterNode> high = List.of(nodes.node(3), nodes.node(4), nodes.node(5));
         Partitions.split(low, high);
-        await("each side sees only itself").atMost(WAIT).pollInterval(Duration.ofMillis(50))
-                .until(() -> low.stream().allMatch(n -> live(n).equals(ids(low)))
-                        && high.stream().allMatch(n -> live(n).equals(ids(high))));
+        await("the three see only themselves").atMost(WAIT).pollInterval(Duration.ofMillis(50))
+                .until(() -> high.stream().allMatch(n -> live(n).equals(ids(high))));
     }
 
     /** The highest epoch in any lease row or any node's leader() sampled within [from, to]. */

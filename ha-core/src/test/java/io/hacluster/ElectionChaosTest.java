@@ -245,10 +245,12 @@ class ElectionChaosTest {
         String summary = "seed " + seed + "; actions:\n  " + String.join("\n  ", actions) + "\nviews:" + nodes.views();
         System.out.printf("[chaos] %d steps; membership converged %d ms after the chaos stopped, agreement %d ms"
                         + " after that (%d ms after the election could decide); %d accepted fenced writes with %d"
-                        + " tokens; %d of %d leader samples valid%n", steps, (convergedAt - stoppedAt) / 1_000_000,
+                        + " tokens, %d refused; %d of %d leader samples valid%n", steps,
+                (convergedAt - stoppedAt) / 1_000_000,
                 (agreedAt - convergedAt) / 1_000_000, (agreedAt - decidableAt) / 1_000_000,
                 observer.acceptedInCommitOrder().size(),
                 observer.acceptedInCommitOrder().stream().map(ElectionObserver.Attempt::token).distinct().count(),
+                observer.attempts.stream().filter(a -> !a.accepted()).count(),
                 observer.validLeaderSamples().size(), observer.leaderSamples.size());
 
         assertThat(observer.violations()).as("invariants; %s", summary).isEmpty();
