@@ -42,6 +42,7 @@ class ClusterNodePartitionElectionTest {
     @TempDir
     Path dir;
     private final List<DbProxy> proxies = new ArrayList<>();
+    private final long startedAt = System.nanoTime();
     private LeaseNodes nodes;
     private ElectionObserver observer;
 
@@ -69,6 +70,11 @@ class ClusterNodePartitionElectionTest {
         proxies.forEach(DbProxy::close);
     }
 
+    /** Prints how far the test got, for a failure's story and for timing on a loaded host. */
+    private void phase(String what) {
+        System.out.printf("[partition] %6.2fs %s%n", (System.nanoTime() - startedAt) / 1e9, what);
+    }
+
     /** Five nodes, each through its own relay to the database, agreeing on rank 1; the observer running. */
     private LeaderInfo startFive(String table) throws Exception {
         PostgresServer db = pg.primary();
@@ -89,6 +95,7 @@ class ClusterNodePartitionElectionTest {
         observer.start();
         await("the leader's fenced writes go through").atMost(WAIT)
                 .until(() -> observer.acceptedInCommitOrder().size() >= 3);
+        phase("five nodes lead by rank 1 and write, token " + before.fencingToken());
         return before;
     }
 
@@ -105,6 +112,7 @@ class ClusterNodePartitionElectionTest {
         Partitions.split(low, high);
         await("the three see only themselves").atMost(WAIT).pollInterval(Duration.ofMillis(50))
                 .until(() -> high.stream().allMatch(n -> live(n).equals(ids(high))));
+        phase("split: the three see only themselves");
     }
 
     /** The highest epoch in any lease row or any node's leader() sampled within [from, to]. */
@@ -143,6 +151,7 @@ class ClusterNodePartitionElectionTest {
         // the other side's lowest id runs and tries the lease: acquire persists its higher epoch
         await("the side without the lease contends for it").atMost(WAIT).pollInterval(Duration.ofMillis(50))
                 .until(() -> observer.rowSamples.stream().anyMatch(r -> r.epoch() > before.epoch()));
+        phase("the other side contends for the lease");
         // hold the split for longer than a lease: a holder that failed to renew would lose it now
         Thread.sleep(LEASE.leaseDuration().plusSeconds(1).toMillis());
         for (ClusterNode n : high) {
@@ -152,10 +161,12 @@ class ClusterNodePartitionElectionTest {
 
         long highestDuring = highestEpochBetween(splitAt, healAt, before.epoch());
 
+        phase("heal");
         Partitions.heal(nodes.running());
         await("all five agree on one leader again").atMost(WAIT).pollInterval(Duration.ofMillis(50))
                 .until(() -> nodes.membershipConverged() && nodes.agreedLeader().isPresent());
         LeaderInfo after = nodes.agreedLeader().orElseThrow();
+        phase("all five agree on " + after);
         await("the leader writes again after the heal").atMost(WAIT)
                 .until(() -> observer.acceptedInCommitOrder().stream().anyMatch(a -> a.atNanos() > healAt));
         observer.close();
@@ -194,6 +205,7 @@ class ClusterNodePartitionElectionTest {
         splitLowTwo();
         await("the side without the lease contends for it").atMost(WAIT).pollInterval(Duration.ofMillis(50))
                 .until(() -> observer.rowSamples.stream().anyMatch(r -> r.epoch() > before.epoch()));
+        phase("the other side contends for the lease");
 
         // the holder's renewals, and the write its writer sends next, now wait in its relay
         proxies.get(0).stall();
@@ -202,6 +214,7 @@ class ClusterNodePartitionElectionTest {
                 .until(() -> observer.acceptedInCommitOrder().stream().anyMatch(a -> a.writer().equals(third.id())));
         ElectionObserver.Attempt takeover = observer.acceptedInCommitOrder().stream()
                 .filter(a -> a.writer().equals(third.id())).findFirst().orElseThrow();
+        phase("rank 3 took over and wrote with token " + takeover.token());
         assertThat(first.isLeader()).as("the stalled holder demoted itself").isFalse();
         long resumedAt = System.nanoTime();
         proxies.get(0).resume();
@@ -209,14 +222,17 @@ class ClusterNodePartitionElectionTest {
                 .pollInterval(Duration.ofMillis(20))
                 .until(() -> observer.attempts.stream().anyMatch(a -> a.writer().equals(first.id())
                         && a.token() == before.fencingToken() && !a.accepted() && a.atNanos() > resumedAt));
+        phase("the deposed holder's late write was refused");
         long healAt = System.nanoTime();
         long highestDuring = highestEpochBetween(splitAt, healAt, before.epoch());
 
+        phase("heal");
         Partitions.heal(nodes.running());
         await("all five agree on the lowest id again").atMost(WAIT).pollInterval(Duration.ofMillis(50))
                 .until(() -> nodes.membershipConverged()
                         && nodes.agreedLeader().map(l -> l.id().equals(first.id())).orElse(false));
         LeaderInfo after = nodes.agreedLeader().orElseThrow();
+        phase("all five agree on " + after);
         observer.close();
 
         assertThat(observer.violations()).as("invariants").isEmpty();
