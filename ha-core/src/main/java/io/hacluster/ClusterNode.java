@@ -11,8 +11,9 @@ import io.hacluster.discovery.DiscoverySettings;
 import io.hacluster.election.Election;
 import io.hacluster.election.LeaderChange;
 import io.hacluster.election.LeaderInfo;
-import io.hacluster.jobs.JobServer;
+import io.hacluster.gossip.FaultInjectingTransport;
 import io.hacluster.gossip.GossipConfig;
+import io.hacluster.gossip.GossipFaults;
 import io.hacluster.gossip.Member;
 import io.hacluster.gossip.MemberState;
 import io.hacluster.gossip.Memberlist;
@@ -23,6 +24,7 @@ import io.hacluster.health.HealthSource;
 import io.hacluster.identity.AdvertisedHost;
 import io.hacluster.identity.NodeId;
 import io.hacluster.identity.NodeMeta;
+import io.hacluster.jobs.JobServer;
 import io.hacluster.messaging.Messenger;
 import io.hacluster.messaging.MessengerConfig;
 import io.hacluster.messaging.NodeReply;
@@ -252,9 +254,10 @@ public final class ClusterNode implements AutoCloseable {
         byte[] metaBytes = meta.encode();  // fails clearly before any gossip when it is too large
 
         bridge = new MembershipBridge(id, () -> messenger, election);
-        NettyTransport transport = NettyTransport.bind(NettyTransportConfig
+        FaultInjectingTransport transport = FaultInjectingTransport.wrap(NettyTransport.bind(NettyTransportConfig
                 .of(id, new InetSocketAddress(bindHost, settings.gossipPort()))
-                .withAdvertiseAddress(new InetSocketAddress(advertisedIp, settings.gossipPort())));
+                .withAdvertiseAddress(new InetSocketAddress(advertisedIp, settings.gossipPort()))));
+        gossipFaults = transport;  // idle unless a test or drill sets a fault: one volatile read per packet
         try {
             memberlist = Memberlist.builder(gossipConfig)
                     .transport(transport)
@@ -942,6 +945,21 @@ public final class ClusterNode implements AutoCloseable {
     /** Fault injection on this node's streaming connections, for tests and drills. */
     public StreamFaults streamFaults() {
         return requireMessenger().faults();
+    }
+
+    private volatile GossipFaults gossipFaults;
+
+    /**
+     * Fault injection on this node's gossip traffic, for tests and drills: with
+     * {@link #streamFaults()} it cuts this node off from chosen peers (block the peer's
+     * {@link #gossipAddress()} and cut its id) or from everyone. See {@link GossipFaults}.
+     */
+    public GossipFaults gossipFaults() {
+        GossipFaults f = gossipFaults;
+        if (f == null) {
+            throw new IllegalStateException("node is " + state + "; start it first");
+        }
+        return f;
     }
 
     /** The messenger, for statistics and advanced use. */
