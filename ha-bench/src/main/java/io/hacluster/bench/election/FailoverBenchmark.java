@@ -41,7 +41,10 @@ import java.util.Random;
  * </pre>
  * Options (after the class name): {@code --runs 20}, {@code --presets local,lan} (gossip presets:
  * {@code local}, {@code lan}, {@code wan}), {@code --nodes 3}, {@code --lease-ms 15000},
- * {@code --renew-ms 10000}, {@code --retry-ms 2000} (the library's defaults), {@code --seed 1}.
+ * {@code --renew-ms 10000}, {@code --retry-ms 2000} (the library's defaults), {@code --seed 1},
+ * {@code --modes bully,lease} (one of them alone prints only the per-run lines). Each run's line
+ * also gives the wall-clock time of the crash and of the close and when agreement and the lease
+ * came, for matching with the library's log.
  */
 public final class FailoverBenchmark {
 
@@ -53,9 +56,9 @@ public final class FailoverBenchmark {
 
     /** One configuration's samples, in milliseconds. */
     private record Samples(List<Double> detection, List<Double> failover, List<Double> remaining,
-                           List<Double> handover) {
+                           List<Double> handover, List<String> details) {
         Samples() {
-            this(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+            this(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
         }
     }
 
@@ -68,6 +71,8 @@ public final class FailoverBenchmark {
                 Duration.ofMillis(intOption(args, "--renew-ms", 10_000)),
                 Duration.ofMillis(intOption(args, "--retry-ms", 2_000)));
         Random random = new Random(intOption(args, "--seed", 1));
+        List<String> modes = Arrays.stream(stringOption(args, "--modes", "bully,lease").split(","))
+                .map(String::trim).toList();
         Path dir = Files.createTempDirectory("failover-bench");
 
         System.out.printf(Locale.ROOT, "failover, %d nodes in one JVM, %d runs per figure, presets %s, lease %d / %d / %d ms,"
@@ -79,11 +84,14 @@ public final class FailoverBenchmark {
             PostgresServer primary = pg.primary();
             SqlSettings sql = SqlSettings.builder().dataSource(primary.dsn()).maxOpenConns(4).maxIdleConns(2).build();
             for (String preset : presets) {
-                Samples bully = measure(new FailoverCluster(dir, nodes, preset, null, lease, null, null, null),
-                        runs, random);
-                Samples leased = measure(new FailoverCluster(dir, nodes, preset, sql, lease, primary.jdbcUrl(),
-                        primary.user(), primary.password()), runs, random);
-                summary.addAll(report(preset, nodes, runs, lease, bully, leased));
+                Samples bully = !modes.contains("bully") ? null
+                        : measure(new FailoverCluster(dir, nodes, preset, null, lease, null, null, null), runs, random);
+                Samples leased = !modes.contains("lease") ? null
+                        : measure(new FailoverCluster(dir, nodes, preset, sql, lease, primary.jdbcUrl(),
+                                primary.user(), primary.password()), runs, random);
+                if (bully != null && leased != null) {
+                    summary.addAll(report(preset, nodes, runs, lease, bully, leased));
+                }
             }
         }
         System.out.println("=== summary ===");
@@ -106,10 +114,10 @@ public final class FailoverBenchmark {
                 c.start(1);
                 c.awaitAgreement(1, SETTLE);
                 int i = run - 1;
-                System.out.printf(Locale.ROOT, "  %s %s run %d: detection %.0f ms, failover %.0f ms%s, handover %.0f ms%n",
+                System.out.printf(Locale.ROOT, "  %s %s run %d: detection %.0f ms, failover %.0f ms%s, handover %.0f ms (%s)%n",
                         c.cluster, what, run, s.detection().get(i), s.failover().get(i),
                         c.withLease() ? String.format(Locale.ROOT, " (lease remaining at the crash %.0f ms)",
-                                s.remaining().get(i)) : "", s.handover().get(i));
+                                s.remaining().get(i)) : "", s.handover().get(i), s.details().get(i));
             }
         }
         return s;
@@ -151,6 +159,9 @@ public final class FailoverBenchmark {
         s.detection().add((detected - t0) / 1e6);
         s.failover().add((Math.max(agreed, held) - t0) / 1e6);
         s.remaining().add((double) remaining[0]);
+        s.details().add(String.format(Locale.ROOT, "crash at %s: agreed %.0f ms, lease held %.0f ms",
+                java.time.LocalTime.now().minusNanos(System.nanoTime() - t0), (agreed - t0) / 1e6,
+                c.withLease() ? (held - t0) / 1e6 : 0.0));
     }
 
     private static void handoverRun(FailoverCluster c, Samples s) throws Exception {
@@ -177,6 +188,10 @@ public final class FailoverBenchmark {
             throw new IllegalStateException("close of rank 1 in " + c.cluster + " not handed over within " + MEASURE_WAIT);
         }
         s.handover().add((Math.max(agreed, held) - t0) / 1e6);
+        int i = s.details().size() - 1;
+        s.details().set(i, s.details().get(i) + String.format(Locale.ROOT, "; close at %s: agreed %.0f ms, lease held %.0f ms",
+                java.time.LocalTime.now().minusNanos(System.nanoTime() - t0), (agreed - t0) / 1e6,
+                c.withLease() ? (held - t0) / 1e6 : 0.0));
     }
 
     private static List<String> report(String preset, int nodes, int runs, LeaseSettings lease, Samples bully,
