@@ -129,7 +129,9 @@ class LeaderStallNoChurnProcessTest {
                     assertThat(rowProblems).as("lease row after stall %d", stalls).isEmpty();
                 }
             } finally {
-                leader.signal("CONT");  // never leave it frozen, whatever failed
+                if (leader.isAlive()) {
+                    leader.signal("CONT");  // never leave it frozen, whatever failed
+                }
             }
             Thread.sleep(RUN_BETWEEN.toMillis());  // what the last stall might still cause shows up now
 
