@@ -25,6 +25,24 @@ final class ChildNode implements AutoCloseable {
     private final Writer stdin;
     private final Thread reader;
     final List<String> lines = new CopyOnWriteArrayList<>();
+    /** {@link System#nanoTime()} when each line of {@link #lines} was read, same index. */
+    private final List<Long> arrivals = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicLong refs = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * What a child may get beyond the messaging test's defaults: the gossip preset, lease timing
+     * (milliseconds) and the lease database's DSN (given through the environment, never on the
+     * command line; null for none).
+     */
+    record Options(String gossipPreset, long leaseMillis, long renewDeadlineMillis, long retryMillis, String dsn) {
+        static final Options DEFAULT = new Options("local", 0, 0, 0, null);
+
+        /** The gossip preset {@code preset}, lease timing from {@code lease}, the lease database {@code dsn}. */
+        static Options withLease(String preset, io.hacluster.election.LeaseSettings lease, String dsn) {
+            return new Options(preset, lease.leaseDuration().toMillis(), lease.renewDeadline().toMillis(),
+                    lease.retryPeriod().toMillis(), dsn);
+        }
+    }
 
     private ChildNode(String name, Path idFile, int gossipPort, int streamingPort, Process process) {
         this.name = name;
@@ -40,20 +58,34 @@ final class ChildNode implements AutoCloseable {
 
     static ChildNode start(String name, String clusterName, Path idFile, int gossipPort, int streamingPort,
                            String seeds, Duration sendTimeout) throws IOException {
+        return start(name, clusterName, idFile, gossipPort, streamingPort, seeds, sendTimeout, Options.DEFAULT);
+    }
+
+    static ChildNode start(String name, String clusterName, Path idFile, int gossipPort, int streamingPort,
+                           String seeds, Duration sendTimeout, Options options) throws IOException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process p = new ProcessBuilder(java.toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1",
+        List<String> command = new ArrayList<>(List.of(java.toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"), NodeProcess.class.getName(),
                 clusterName, idFile.toString(), String.valueOf(gossipPort), String.valueOf(streamingPort),
-                seeds.isEmpty() ? "-" : seeds, String.valueOf(sendTimeout.toMillis()))
-                .redirectError(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        return new ChildNode(name, idFile, gossipPort, streamingPort, p);
+                seeds.isEmpty() ? "-" : seeds, String.valueOf(sendTimeout.toMillis()),
+                "preset=" + options.gossipPreset()));
+        if (options.leaseMillis() > 0) {
+            command.add("lease=" + options.leaseMillis() + "," + options.renewDeadlineMillis() + ","
+                    + options.retryMillis());
+        }
+        ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().remove(NodeProcess.DSN_ENV);
+        if (options.dsn() != null) {
+            pb.environment().put(NodeProcess.DSN_ENV, options.dsn());
+        }
+        return new ChildNode(name, idFile, gossipPort, streamingPort, pb.start());
     }
 
     private void read() {
         try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = r.readLine()) != null) {
+                arrivals.add(System.nanoTime());  // first: every index of lines has its time
                 lines.add(line);
             }
         } catch (IOException e) {
@@ -85,6 +117,92 @@ final class ChildNode implements AutoCloseable {
         }
         throw new AssertionError(name + ": no line for '" + what + "' within " + timeout + "; alive="
                 + process.isAlive() + "; last lines: " + tail());
+    }
+
+    /**
+     * Waits, bounded, until a line matches; returns {@link System#nanoTime()} when it was read
+     * (the first such line; an upper bound of when the child wrote it).
+     */
+    long awaitArrival(Predicate<String> match, Duration timeout, String what) throws InterruptedException {
+        return awaitArrival(0, match, timeout, what);
+    }
+
+    /** As {@link #awaitArrival(Predicate, Duration, String)}, among the lines from index {@code from} on. */
+    long awaitArrival(int from, Predicate<String> match, Duration timeout, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int i = from;
+        while (true) {
+            List<String> snapshot = lines;
+            for (; i < snapshot.size(); i++) {
+                if (match.test(snapshot.get(i))) {
+                    return arrivals.get(i);
+                }
+            }
+            if (System.nanoTime() >= deadline || (!process.isAlive() && i == lines.size())) {
+                throw new AssertionError(name + ": no line for '" + what + "' within " + timeout + " (from line "
+                        + from + "); alive=" + process.isAlive() + "; last lines: " + tail());
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /** The number of lines read so far: a mark for {@link #awaitArrival(int, Predicate, Duration, String)}. */
+    int mark() {
+        return lines.size();
+    }
+
+    /** The lines from {@code from} on. */
+    List<String> since(int from) {
+        List<String> snapshot = List.copyOf(lines);
+        return snapshot.subList(Math.min(from, snapshot.size()), snapshot.size());
+    }
+
+    /** Read time of the first line matching, if any. */
+    java.util.OptionalLong arrivalOf(Predicate<String> match) {
+        List<String> snapshot = List.copyOf(lines);
+        for (int i = 0; i < snapshot.size(); i++) {
+            if (match.test(snapshot.get(i))) {
+                return java.util.OptionalLong.of(arrivals.get(i));
+            }
+        }
+        return java.util.OptionalLong.empty();
+    }
+
+    /**
+     * Asks the child for its {@code leader()} and {@code isLeader()} now; returns the answer's
+     * fields: {@code LEADER ref id epoch token isLeader}.
+     */
+    String[] leader(Duration timeout) throws IOException, InterruptedException {
+        String ref = String.valueOf(refs.incrementAndGet());
+        command("LEADER " + ref);
+        return await(l -> l.startsWith("LEADER " + ref + " "), timeout, "LEADER " + ref).split(" ");
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** Sends {@code SIGSTOP} or {@code SIGCONT} (through kill(1), which Java has no API for); waits for kill to finish. */
+    void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid()))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS)) {
+            kill.destroyForcibly();
+            throw new IOException("kill -" + name + " " + process.pid() + " did not finish");
+        }
+        if (kill.exitValue() != 0) {
+            throw new IOException("kill -" + name + " " + process.pid() + " exited with " + kill.exitValue());
+        }
+    }
+
+    /** The process state letter from /proc (R, S, T for stopped, ...), or '?' if unreadable. */
+    char procState() {
+        try {
+            String stat = java.nio.file.Files.readString(Path.of("/proc", String.valueOf(process.pid()), "stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2);
+        } catch (IOException | RuntimeException e) {
+            return '?';
+        }
     }
 
     long count(Predicate<String> match) {
@@ -138,7 +256,7 @@ final class ChildNode implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         if (process.isAlive()) {
-            process.destroyForcibly();
+            process.toHandle().destroyForcibly();  // SIGKILL ends a stopped process too
             process.waitFor(10, TimeUnit.SECONDS);
         }
         reader.join(5_000);

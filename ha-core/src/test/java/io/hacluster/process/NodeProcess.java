@@ -3,7 +3,11 @@ package io.hacluster.process;
 import io.hacluster.ClusterMember;
 import io.hacluster.ClusterMessage;
 import io.hacluster.ClusterNode;
+import io.hacluster.ClusterNodeBuilder;
 import io.hacluster.config.ClusterSettings;
+import io.hacluster.config.SqlSettings;
+import io.hacluster.election.LeaderInfo;
+import io.hacluster.election.LeaseSettings;
 import io.hacluster.messaging.SendFailedException;
 import io.hacluster.messaging.SendResult;
 import java.io.BufferedReader;
@@ -15,6 +19,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -25,14 +30,26 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * graceful leave.
  *
  * <p>Arguments: clusterName nodeIdFile gossipPort streamingPort seeds(comma separated or -)
- * sendTimeoutMillis. Output lines: {@code READY id}, {@code M <id> <STATE> <epochMillis>} on every
+ * sendTimeoutMillis, then optionally {@code preset=<lan|local|wan>} (gossip preset, default
+ * {@code local}) and {@code lease=<leaseMillis>,<renewDeadlineMillis>,<retryMillis>}. When the
+ * environment variable {@value #DSN_ENV} is set, it is the master's data source (a DSN with the
+ * password inside, so it goes through the environment, not the command line that {@code ps}
+ * shows): the node then elects with the lease in that database.
+ *
+ * <p>Output lines: {@code READY id}, {@code M <id> <STATE> <epochMillis>} on every
  * change of the member list, {@code H <sender> <seq>} per handled broadcast,
- * {@code L <leaderId or -> <epoch> <local> <cause>} on every leader change,
+ * {@code L <leaderId or -> <epoch> <local> <cause> <fencingToken>} on every leader change,
  * {@code R <seq> <target> OK} or {@code R <seq> <target> FAIL <ExceptionClass> <epochMillis>} per
- * target of each sent broadcast, {@code PENDING <count> <oldestAgeMillis>}. Commands:
- * {@code SEND <count> <intervalMillis>}, {@code STOP}, {@code PENDING}, {@code EXIT}.
+ * target of each sent broadcast, {@code PENDING <count> <oldestAgeMillis>},
+ * {@code LEADER <ref> <leaderId or -> <epoch> <fencingToken> <isLeader>}. Commands:
+ * {@code SEND <count> <intervalMillis>}, {@code STOP}, {@code PENDING}, {@code LEADER <ref>}
+ * (this node's {@code leader()} and {@code isLeader()} now; the reference only matches the answer
+ * to the question), {@code EXIT}.
  */
 public final class NodeProcess {
+
+    /** Environment variable with the lease database's DSN. */
+    static final String DSN_ENV = "HA_NODE_PROCESS_DSN";
 
     private static final PrintStream OUT = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out),
             true, StandardCharsets.UTF_8);
@@ -52,6 +69,21 @@ public final class NodeProcess {
         int streamingPort = Integer.parseInt(args[3]);
         List<String> seeds = args[4].equals("-") ? List.of() : Arrays.asList(args[4].split(","));
         Duration sendTimeout = Duration.ofMillis(Long.parseLong(args[5]));
+        String preset = "local";
+        LeaseSettings lease = LeaseSettings.defaults();
+        for (int i = 6; i < args.length; i++) {
+            String[] kv = args[i].split("=", 2);
+            switch (kv[0]) {
+                case "preset" -> preset = kv[1];
+                case "lease" -> {
+                    String[] ms = kv[1].split(",");
+                    lease = new LeaseSettings(Duration.ofMillis(Long.parseLong(ms[0])),
+                            Duration.ofMillis(Long.parseLong(ms[1])), Duration.ofMillis(Long.parseLong(ms[2])));
+                }
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        String dsn = System.getenv(DSN_ENV);
         ClusterSettings settings = ClusterSettings.builder()
                 .enable(true)
                 .clusterName(clusterName)
@@ -59,16 +91,21 @@ public final class NodeProcess {
                 .bindAddress("127.0.0.1")
                 .gossipPort(gossipPort)
                 .streamingPort(streamingPort)
-                .gossipPreset("local")
+                .gossipPreset(preset)
                 .nodeIdFile(idFile)
                 .seeds(seeds)
                 .build();
-        ClusterNode node = ClusterNode.builder().clusterSettings(settings).shutdownHook(true)
-                .sendTimeout(sendTimeout).build();
+        ClusterNodeBuilder builder = ClusterNode.builder().clusterSettings(settings).shutdownHook(true)
+                .sendTimeout(sendTimeout).leaseSettings(lease);
+        if (dsn != null && !dsn.isEmpty()) {
+            builder.sqlSettings(SqlSettings.builder().dataSource(dsn).maxOpenConns(4).maxIdleConns(2).build());
+        }
+        ClusterNode node = builder.build();
         node.registerHandler("bcast", in -> OUT.println("H " + in.senderId() + " "
                 + new String(in.data(), StandardCharsets.UTF_8)));
         node.onLeaderChange(c -> OUT.println("L " + c.leader().map(l -> l.id() + " " + l.epoch()).orElse("- 0")
-                + " " + c.local() + " " + c.cause().replace(' ', '_')));
+                + " " + c.local() + " " + c.cause().replace(' ', '_') + " "
+                + c.leader().map(LeaderInfo::fencingToken).orElse(0L)));
         node.start();
         // runs beside the node's own hook: once SIGTERM's graceful close is done, say what it did
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -121,6 +158,13 @@ public final class NodeProcess {
                     long now = System.nanoTime();
                     long oldest = pending.values().stream().mapToLong(t -> (now - t) / 1_000_000).max().orElse(0);
                     OUT.println("PENDING " + pending.size() + " " + oldest);
+                }
+                case "LEADER" -> {
+                    boolean leading = node.isLeader();
+                    Optional<LeaderInfo> leader = node.leader();
+                    OUT.println("LEADER " + (w.length > 1 ? w[1] : "-") + " "
+                            + leader.map(l -> l.id() + " " + l.epoch() + " " + l.fencingToken()).orElse("- 0 0")
+                            + " " + leading);
                 }
                 case "EXIT" -> {
                     node.close();
