@@ -38,8 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The job server through ClusterNode, with the real election and lease: a 1 s periodic job keeps
- * one row and one run per slot while the leader changes ten times (crash and graceful leave of
- * the leader, and the lower id's takeover when it comes back).
+ * one row and one run per slot while the leader changes ten times (crash, graceful leave and
+ * partition of the leader, and the lower id's takeover when it comes back or the split heals).
  */
 class ClusterNodeJobsTest {
 
@@ -103,6 +103,7 @@ class ClusterNodeJobsTest {
                 .sqlSettings(sql)
                 .jobSettings(JobSettings.defaults())
                 .leaseSettings(LEASE)
+                .electionQuorum(2)  // a leader cut off from the others steps down: partitions change the leader too
                 .jobServerSettings(JOBS)
                 .joinTimeout(Duration.ofSeconds(10))
                 .leaveTimeout(Duration.ofSeconds(3))
@@ -140,13 +141,17 @@ class ClusterNodeJobsTest {
         };
     }
 
-    /** Waits until every running node agrees that {@code rank} leads and it holds the lease; returns when. */
-    private long awaitLeader(int rank) {
+    /** Waits until every running node agrees that {@code rank} leads and it holds the lease. */
+    private void awaitLeader(int rank) {
+        awaitLeaderAmong(rank, nodes.values());
+    }
+
+    /** As {@link #awaitLeader(int)}, among {@code group} only (one side of a partition). */
+    private void awaitLeaderAmong(int rank, java.util.Collection<ClusterNode> group) {
         String expected = ElectionNodes.idOf(rank);
-        await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).until(() -> nodes.values().stream()
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).until(() -> group.stream()
                 .allMatch(n -> n.leader().map(l -> l.id().equals(expected)).orElse(false)
                         && n.isLeader() == n.id().equals(expected)));
-        return System.nanoTime();
     }
 
     @Test
@@ -157,20 +162,29 @@ class ClusterNodeJobsTest {
         awaitLeader(1);
         List<Long> failoverMillis = new ArrayList<>();
         int changes = 0;
-        for (int cycle = 0; cycle < 5; cycle++) {
-            ClusterNode leader = nodes.remove(1);
+        String[] kinds = {"crash", "leave", "partition", "crash", "partition"};
+        for (String kind : kinds) {
             long removed = System.nanoTime();
-            if (cycle % 2 == 0) {
-                leader.haltForTests();  // as kill -9: no leave, the lease is not released
-            } else {
-                leader.close();  // graceful: the lease is handed over at once
+            ClusterNode leader = nodes.get(1);
+            List<ClusterNode> others = List.of(nodes.get(2), nodes.get(3));
+            switch (kind) {
+                case "crash" -> leader.haltForTests();  // as kill -9: no leave, the lease is not released
+                case "leave" -> leader.close();  // graceful: the lease is handed over at once
+                default -> Partitions.split(List.of(leader), others);  // alone, it has no quorum
             }
-            awaitLeader(2);
+            if (!kind.equals("partition")) {
+                nodes.remove(1);
+            }
+            awaitLeaderAmong(2, others);
             failoverMillis.add((System.nanoTime() - removed) / 1_000_000);
             changes++;
             Thread.sleep(1500);  // a slot or two under the second leader
-            start(1);  // the lower id comes back and takes over
             long back = System.nanoTime();
+            if (kind.equals("partition")) {
+                Partitions.heal(nodes.values());
+            } else {
+                start(1);  // the lower id comes back and takes over
+            }
             awaitLeader(1);
             failoverMillis.add((System.nanoTime() - back) / 1_000_000);
             changes++;
