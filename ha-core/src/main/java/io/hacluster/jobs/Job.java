@@ -7,7 +7,7 @@ import java.util.Optional;
 /**
  * One job row as the database had it when it was read; times are the database's.
  *
- * @param id 26-character id, as Mattermost's
+ * @param id 26-character id in Mattermost's shape ({@code NodeId.generate()})
  * @param type the job type a handler is registered for
  * @param priority higher runs first among pending jobs of one type
  * @param status where the job is

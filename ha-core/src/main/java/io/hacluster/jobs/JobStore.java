@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hacluster.discovery.ConnectionSource;
+import io.hacluster.identity.NodeId;
 import io.hacluster.schema.LibrarySchema;
 import java.sql.Array;
 import java.sql.Connection;
@@ -265,7 +266,7 @@ final class JobStore {
      */
     boolean insertSlot(String type, Instant slot, int maxAttempts, String node, long leaseToken) throws SQLException {
         try (Connection c = connections.open(); PreparedStatement ps = prepare(c, INSERT_SLOT)) {
-            ps.setString(1, JobIds.next());
+            ps.setString(1, NodeId.generate());
             ps.setString(2, cluster);
             ps.setString(3, type);
             ps.setInt(4, maxAttempts);
@@ -279,7 +280,7 @@ final class JobStore {
 
     Job insert(String type, int priority, Map<String, String> data, int maxAttempts) throws SQLException {
         try (Connection c = connections.open(); PreparedStatement ps = prepare(c, INSERT)) {
-            ps.setString(1, JobIds.next());
+            ps.setString(1, NodeId.generate());
             ps.setString(2, cluster);
             ps.setString(3, type);
             ps.setInt(4, priority);
@@ -296,7 +297,7 @@ final class JobStore {
     /** Empty when a job of {@code type} is pending or running. */
     Optional<Job> insertOnce(String type, int priority, Map<String, String> data, int maxAttempts) throws SQLException {
         try (Connection c = connections.open(); PreparedStatement ps = prepare(c, INSERT_ONCE)) {
-            ps.setString(1, JobIds.next());
+            ps.setString(1, NodeId.generate());
             ps.setString(2, cluster);
             ps.setString(3, type);
             ps.setInt(4, priority);

@@ -99,16 +99,6 @@ class PeriodicJobTest {
     }
 
     @Test
-    void idsHaveMattermostsShape() {
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        for (int i = 0; i < 1000; i++) {
-            String id = JobIds.next();
-            assertThat(id).hasSize(26).matches("[ybndrfg8ejkmcpqxot1uwisza345h769]+");
-            assertThat(seen.add(id)).isTrue();
-        }
-    }
-
-    @Test
     void errorsAreBoundedAndEscaped() {
         String text = JobWorkers.errorText(new IllegalStateException("line1\nline2\u001b[31m"));
         assertThat(text).doesNotContain("\n").contains("\\u000a").contains("\\u001b");
