@@ -36,20 +36,16 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -114,6 +110,7 @@ public final class ClusterNode implements AutoCloseable {
     private final CompletableFuture<Void> closeDone = new CompletableFuture<>();
     private volatile Thread closer;
     private List<InetSocketAddress> staticSeeds = List.of();
+    private volatile SeedJoiner joiner;
     private volatile boolean halted;
     /** Handlers registered before start, handed to the messenger when it is created. */
     private final Map<String, MessageHandler> earlyHandlers = new LinkedHashMap<>();
@@ -271,6 +268,10 @@ public final class ClusterNode implements AutoCloseable {
             throw e;
         }
         bestEffort.attach(memberlist);
+        ConnectionSource discoveryDb = options.discoveryConnections != null ? options.discoveryConnections
+                : router != null ? router::master : null;
+        joiner = new SeedJoiner(id, memberlist, staticSeeds, options.joinTimeout, discoveryDb != null,
+                () -> state == LifecycleState.RUNNING);
 
         if (settings.healthPort() > 0) {
             health = new HealthServer(new InetSocketAddress(bindHost, settings.healthPort()), healthSource(),
@@ -279,8 +280,6 @@ public final class ClusterNode implements AutoCloseable {
         }
 
         List<InetSocketAddress> seeds = new ArrayList<>(staticSeeds);
-        ConnectionSource discoveryDb = options.discoveryConnections != null ? options.discoveryConnections
-                : router != null ? router::master : null;
         if (discoveryDb != null) {
             discovery = ClusterDiscoveryService.usingDatabaseTime(discoveryDb, new DiscoverySettings(options.discoveryType,
                     settings.clusterName(), host, settings.gossipPort(), streaming.getPort(),
@@ -298,9 +297,9 @@ public final class ClusterNode implements AutoCloseable {
         }
         if (!staticSeeds.isEmpty()) {
             long every = settings.discoveryIntervalSeconds() * 1000L;
-            clusterThread.scheduleWithFixedDelay(this::retryStaticSeedsWhenAlone, every, every, TimeUnit.MILLISECONDS);
+            clusterThread.scheduleWithFixedDelay(joiner::retryStaticSeedsWhenAlone, every, every, TimeUnit.MILLISECONDS);
         }
-        joinAndWait(seeds);
+        joiner.joinAndWait(seeds);
         election.start();  // after the join: a node alone for a moment must not declare itself first
         JobServer jobs = jobServer;
         if (jobs != null) {
@@ -345,75 +344,11 @@ public final class ClusterNode implements AutoCloseable {
         }
     }
 
-    /** Joins {@code seeds} and waits up to the join timeout; failure is logged, not fatal. */
-    private void joinAndWait(Collection<InetSocketAddress> seeds) {
-        List<InetSocketAddress> resolved = resolveSeeds(seeds);
-        if (resolved.isEmpty()) {
-            LOG.info("node {} has no seeds: it starts a cluster of its own", id);
-            return;
-        }
-        try {
-            int answered = memberlist.join(resolved).get(options.joinTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            LOG.info("node {} joined through {} of {} seeds", id, answered, resolved.size());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ClusterStartException("interrupted while joining", e);
-        } catch (Exception e) {
-            LOG.warn("node {} could not join any of {} seeds yet ({}); {}", id, resolved.size(),
-                    e.getCause() != null ? e.getCause().getMessage() : e.toString(),
-                    discovery != null ? "discovery keeps trying" : "the static seeds are retried while it is alone");
-        }
-    }
-
-    private List<InetSocketAddress> resolveSeeds(Collection<InetSocketAddress> seeds) {
-        InetSocketAddress self = memberlist.advertiseAddress();
-        Set<InetSocketAddress> out = new LinkedHashSet<>();
-        for (InetSocketAddress seed : seeds) {
-            InetSocketAddress r = seed.isUnresolved() ? new InetSocketAddress(seed.getHostString(), seed.getPort()) : seed;
-            if (r.isUnresolved()) {
-                LOG.warn("seed {}:{} does not resolve; skipped", seed.getHostString(), seed.getPort());
-            } else if (!r.equals(self)) {
-                out.add(r);
-            }
-        }
-        return new ArrayList<>(out);
-    }
-
     /** Discovery thread: join the fresh rows that gossip does not know as live members. */
     private void onDiscoveryRows(List<DiscoveryRow> rows) {
-        Memberlist ml = memberlist;
-        if (ml == null || state != LifecycleState.RUNNING) {
-            return;
-        }
-        List<InetSocketAddress> unknown = new ArrayList<>();
-        for (DiscoveryRow row : rows) {
-            Member m = ml.member(row.id());
-            if (m == null || m.state().isGone()) {
-                unknown.add(InetSocketAddress.createUnresolved(row.hostname(), row.gossipPort()));
-            }
-        }
-        List<InetSocketAddress> resolved = resolveSeeds(unknown);
-        if (!resolved.isEmpty()) {
-            ml.join(resolved).whenComplete((n, e) -> {
-                if (e != null) {
-                    LOG.debug("node {} could not join discovered peers {}: {}", id, resolved, e.toString());
-                }
-            });
-        }
-    }
-
-    private void retryStaticSeedsWhenAlone() {
-        Memberlist ml = memberlist;
-        if (ml == null || state != LifecycleState.RUNNING || ml.numMembers() > 1) {
-            return;
-        }
-        List<InetSocketAddress> resolved = resolveSeeds(staticSeeds);
-        if (!resolved.isEmpty()) {
-            ml.join(resolved).whenComplete((n, e) -> {
-                if (e != null) {
-                    LOG.debug("node {} is alone and could not rejoin static seeds: {}", id, e.toString());
-                }
-            });
+        SeedJoiner j = joiner;
+        if (j != null) {
+            j.onDiscoveryRows(rows);
         }
     }
 
@@ -724,44 +659,18 @@ public final class ClusterNode implements AutoCloseable {
      * {@link HealthServer} the application runs itself to keep answering 503 after close.
      */
     public HealthSource healthSource() {
-        return new HealthSource() {
-            @Override
-            public boolean healthy() {
-                return state == LifecycleState.RUNNING;
-            }
+        return new NodeHealthSource(this, options.metricsScrape);
+    }
 
-            @Override
-            public String metrics() {
-                return options.metricsScrape == null ? null : options.metricsScrape.get();
-            }
+    /** For {@link NodeHealthSource}: the election's status, or null before start. */
+    Map<String, Object> electionStatus() {
+        Election e = election;
+        return e == null ? null : e.status();
+    }
 
-            @Override
-            public Object jobs(Map<String, String> query) throws java.sql.SQLException {
-                JobServer jobs = jobServer;
-                return jobs == null ? null : io.hacluster.jobs.JobsEndpoint.answer(jobs, query);
-            }
-
-            @Override
-            public Object clusterStatus() {
-                Map<String, Object> status = new LinkedHashMap<>();
-                status.put("id", id);
-                status.put("state", state);
-                if (state == LifecycleState.RUNNING) {
-                    status.put("healthScore", memberlist.healthScore());
-                    status.put("clusterInfos", clusterInfos());
-                    Election e = election;
-                    if (e != null) {
-                        status.put("election", e.status());
-                    }
-                    status.put("members", members().stream().map(m -> Map.of(
-                            "id", m.id(),
-                            "address", m.gossipAddress().getAddress().getHostAddress() + ":" + m.gossipAddress().getPort(),
-                            "state", m.state().name(),
-                            "local", m.local())).collect(Collectors.toList()));
-                }
-                return status;
-            }
-        };
+    /** For {@link NodeHealthSource}: the job server, or null without a database. */
+    JobServer jobServerOrNull() {
+        return jobServer;
     }
 
     // ---------------------------------------------------------------- leadership

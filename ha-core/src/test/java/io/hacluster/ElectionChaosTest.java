@@ -250,7 +250,7 @@ class ElectionChaosTest {
                 (agreedAt - convergedAt) / 1_000_000, (agreedAt - decidableAt) / 1_000_000,
                 observer.acceptedInCommitOrder().size(),
                 observer.acceptedInCommitOrder().stream().map(ElectionObserver.Attempt::token).distinct().count(),
-                observer.attempts.stream().filter(a -> !a.accepted()).count(),
+                observer.attempts.stream().filter(a -> !a.accepted() && !a.failed()).count(),
                 observer.validLeaderSamples().size(), observer.leaderSamples.size());
 
         assertThat(observer.violations()).as("invariants; %s", summary).isEmpty();

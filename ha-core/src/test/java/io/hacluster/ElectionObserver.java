@@ -41,8 +41,13 @@ final class ElectionObserver implements AutoCloseable {
     static final long MAX_PASS_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long STOP_WAIT_MILLIS = 20_000;
 
-    /** One write attempt by a node that saw itself leading with {@code token}. */
-    record Attempt(long atNanos, String writer, long token, boolean accepted, long n, boolean leadingAfter) {
+    /**
+     * One write attempt by a node that saw itself leading with {@code token}: accepted, refused
+     * by the database (the fence), or {@code failed} with an error before the database decided
+     * (a stalled server's connections are aborted by the router once it marks the server down).
+     */
+    record Attempt(long atNanos, String writer, long token, boolean accepted, long n, boolean leadingAfter,
+                   boolean failed) {
     }
 
     /** One pass over all nodes: who said isLeader(), and what each reported as leader. */
@@ -123,10 +128,12 @@ final class ElectionObserver implements AutoCloseable {
                 }
                 boolean leadingAfter = node.isLeader()
                         && node.leader().map(l -> l.fencingToken() == token).orElse(false);
-                attempts.add(new Attempt(System.nanoTime(), node.id(), token, n >= 0, n, leadingAfter));
+                attempts.add(new Attempt(System.nanoTime(), node.id(), token, n >= 0, n, leadingAfter, false));
             } catch (SQLException | RuntimeException e) {
-                // a crashed node's router closes under its writer; a stalled one times out: not a write
+                // a crashed node's router closes under its writer; a stalled one times out or is
+                // aborted: not a write, but the attempt ended
                 LOG.debug("fenced write of rank {} failed: {}", rank, e.toString());
+                attempts.add(new Attempt(System.nanoTime(), node.id(), token, false, -1, false, true));
             }
             pause(15);
         }
