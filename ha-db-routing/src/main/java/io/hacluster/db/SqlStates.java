@@ -140,6 +140,11 @@ final class SqlStates {
         if ((message == null || message.isBlank()) && error.getCause() != null) {
             message = error.getCause().getMessage();
         }
-        return state + Dsn.mask(message == null ? error.getClass().getSimpleName() : message);
+        String text = message == null ? error.getClass().getSimpleName() : message;
+        if (isTimeout(error) && !text.contains("timed out")) {
+            // PgJDBC words a login that timed out "The connection attempt failed."; say what happened
+            text = text + " (timed out)";
+        }
+        return state + Dsn.mask(text);
     }
 }

@@ -59,4 +59,14 @@ class SqlStatesTest {
         assertThat(SqlStates.describe(new SQLException("cannot reach postgres://u:pw@h/db", "08001")))
                 .isEqualTo("08001 cannot reach postgres://u:****@h/db");
     }
+
+    @Test
+    void aLoginThatTimedOutIsDescribedAsTimedOut() {
+        java.sql.SQLException login = new java.sql.SQLException("The connection attempt failed.", "08001",
+                new java.net.SocketTimeoutException("Read timed out"));
+        org.assertj.core.api.Assertions.assertThat(SqlStates.describe(login))
+                .isEqualTo("08001 The connection attempt failed. (timed out)");
+        java.sql.SQLException refused = new java.sql.SQLException("Connection to 127.0.0.1:1 refused.", "08001");
+        org.assertj.core.api.Assertions.assertThat(SqlStates.describe(refused)).doesNotContain("timed out");
+    }
 }
