@@ -114,6 +114,8 @@ public final class ClusterNode implements AutoCloseable {
     private volatile boolean halted;
     /** Handlers registered before start, handed to the messenger when it is created. */
     private final Map<String, MessageHandler> earlyHandlers = new LinkedHashMap<>();
+    /** Configuration reload and connection recycling, here and cluster-wide; set in start. */
+    private volatile NodeOperations operations;
 
     ClusterNode(ClusterNodeBuilder options, HaConfig config) {
         this.options = options;
@@ -207,6 +209,10 @@ public final class ClusterNode implements AutoCloseable {
             jobServer = jobs;
         }
 
+        operations = new NodeOperations(id, new ConfigReloader(id, config,
+                options.config != null ? options.configFile : null, options.configEnvironment, router,
+                this::configHash, this::announceReloadedHash), router);
+
         clusterThread = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "ha-" + id + "-cluster");
             t.setDaemon(true);
@@ -242,6 +248,7 @@ public final class ClusterNode implements AutoCloseable {
             if (jobs != null) {
                 created.registerHandler(JobServer.WAKE_EVENT, in -> jobs.wake());
             }
+            operations.registerOn(created);
             messenger = created;
         }
         InetSocketAddress streaming = messenger.start();
@@ -515,6 +522,10 @@ public final class ClusterNode implements AutoCloseable {
         if (health != null) {
             quietly("health endpoint", health::close);
         }
+        NodeOperations ops = operations;
+        if (ops != null) {
+            quietly("operations", ops::close);  // before the router: a reload in progress finishes first
+        }
         if (router != null) {
             quietly("database router", router::close);
         }
@@ -764,6 +775,15 @@ public final class ClusterNode implements AutoCloseable {
         }
     }
 
+    /** The reloader's announcement: skipped, not failed, when the node is closing meanwhile. */
+    private void announceReloadedHash(String hash) {
+        if (state != LifecycleState.RUNNING) {
+            LOG.info("node {}: not announcing config hash {}: the node is {}", id, hash, state);
+            return;
+        }
+        announceConfigHash(hash);
+    }
+
     /** {@link #announceConfigHash} with the hash of {@code newConfig}. */
     public CompletableFuture<Void> configChanged(HaConfig newConfig) {
         return announceConfigHash(newConfig.hash());
@@ -772,6 +792,88 @@ public final class ClusterNode implements AutoCloseable {
     /** The config hash this node currently advertises. */
     public String configHash() {
         return meta == null ? config.hash() : meta.configHash();
+    }
+
+    /**
+     * The configuration in force: the one the node was built with, or the last one
+     * {@link #reloadConfig()} applied (settings that wait for a restart keep their running values).
+     * An application reads its own sections here ({@link HaConfig#otherSections()}) after a reload.
+     */
+    public HaConfig config() {
+        NodeOperations ops = operations;
+        return ops == null ? config : ops.reloader().inForce();
+    }
+
+    /**
+     * Reads the node's configuration file again (the one given to
+     * {@link ClusterNodeBuilder#configFile}, with the same {@code HA_} environment overrides),
+     * validates it and applies what can change live: SqlSettings through the database router's
+     * reload (a new master, replica or search replica list, pool sizes, timeouts and lag limits take
+     * effect for new borrows at once; borrowed connections finish on the old pools) and
+     * {@code ClusterSettings.ReadOnlyConfig}. Settings that need a restart are listed and left
+     * entirely as they were; if the router refuses the new SqlSettings (a new master that is still a
+     * standby, say) nothing is applied. When the configuration in force changes its hash, the new
+     * hash is announced (gossip meta). Runs one reload at a time. See docs/operations.md.
+     *
+     * @return what changed and what was done with each change; a file that cannot be read or is
+     *     invalid is a result with {@link ConfigReloadResult#error()} set, not an exception
+     * @throws IllegalStateException if the node is not running, or was built without a
+     *     configuration file (use {@link #reloadConfig(HaConfig)})
+     */
+    public ConfigReloadResult reloadConfig() {
+        running();
+        return requireOperations().reloader().reloadFile();
+    }
+
+    /**
+     * {@link #reloadConfig()} with a configuration the application loaded or built itself,
+     * for a node built without a file (or to apply a configuration from elsewhere).
+     *
+     * @throws IllegalStateException if the node is not running
+     */
+    public ConfigReloadResult reloadConfig(HaConfig newConfig) {
+        running();
+        return requireOperations().reloader().apply(java.util.Objects.requireNonNull(newConfig, "newConfig"));
+    }
+
+    /**
+     * Mattermost's "recycle database connections": every pool of the database router is
+     * soft-evicted, so idle connections are closed at once and borrowed ones when they are given
+     * back (in-flight work finishes on them), and new connections are opened on demand.
+     *
+     * @throws IllegalStateException if the node is not running or has no database
+     */
+    public ConnectionRecycleResult recycleDatabaseConnections() {
+        running();
+        return requireOperations().recycle();
+    }
+
+    /**
+     * {@link #reloadConfig()} on every node: this node asks every live member, itself included,
+     * over the reliable channel (a request on a reserved event, as Mattermost's mmctl asks through
+     * a cluster message) and gathers each node's result. Each node reloads its own file. A node
+     * that does not answer within {@code timeout} (capped at the send timeout), dies or leaves
+     * meanwhile, runs a version without the operation, or was built without a file, has a failure
+     * entry instead of a result. The future always completes normally.
+     */
+    public CompletableFuture<ClusterWide<ConfigReloadResult>> reloadConfigEverywhere(Duration timeout) {
+        running();
+        return requireOperations().reloadEverywhere(this::gather, timeout);
+    }
+
+    /** {@link #recycleDatabaseConnections()} on every node; as {@link #reloadConfigEverywhere}. */
+    public CompletableFuture<ClusterWide<ConnectionRecycleResult>> recycleDatabaseConnectionsEverywhere(
+            Duration timeout) {
+        running();
+        return requireOperations().recycleEverywhere(this::gather, timeout);
+    }
+
+    private NodeOperations requireOperations() {
+        NodeOperations ops = operations;
+        if (ops == null) {
+            throw new IllegalStateException("node is " + state + "; start it first");
+        }
+        return ops;
     }
 
     // ---------------------------------------------------------------- messaging
@@ -784,7 +886,7 @@ public final class ClusterNode implements AutoCloseable {
     public void registerHandler(String event, MessageHandler handler) {
         java.util.Objects.requireNonNull(event, "event");
         java.util.Objects.requireNonNull(handler, "handler");
-        if (event.equals(Election.EVENT) || event.equals(JobServer.WAKE_EVENT)) {
+        if (event.equals(Election.EVENT) || event.equals(JobServer.WAKE_EVENT) || NodeOperations.isReserved(event)) {
             throw new IllegalArgumentException("the event " + event + " is reserved for the library");
         }
         synchronized (earlyHandlers) {

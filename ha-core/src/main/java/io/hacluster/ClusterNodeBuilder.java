@@ -34,6 +34,9 @@ import java.util.function.UnaryOperator;
 public final class ClusterNodeBuilder {
 
     HaConfig config;
+    /** The file {@link #config} was loaded from, for ClusterNode.reloadConfig(); null otherwise. */
+    Path configFile;
+    Map<String, String> configEnvironment = Map.of();
     ClusterSettings clusterSettings;
     SqlSettings sqlSettings;
     String version = "0.0.0";
@@ -63,14 +66,21 @@ public final class ClusterNodeBuilder {
     ClusterNodeBuilder() {
     }
 
-    /** Loads {@code file} with {@code HA_<SECTION>_<FIELD>} overrides from {@code environment}. */
+    /**
+     * Loads {@code file} with {@code HA_<SECTION>_<FIELD>} overrides from {@code environment}.
+     * {@link ClusterNode#reloadConfig()} reads the same file again with the same environment.
+     */
     public ClusterNodeBuilder configFile(Path file, Map<String, String> environment) {
-        return config(HaConfig.load(file, environment));
+        config(HaConfig.load(file, environment));
+        this.configFile = file;
+        this.configEnvironment = Map.copyOf(environment);
+        return this;
     }
 
     /** A loaded configuration; its hash is the node's initial config hash. */
     public ClusterNodeBuilder config(HaConfig config) {
         this.config = Objects.requireNonNull(config);
+        this.configFile = null;
         this.clusterSettings = null;
         this.sqlSettings = null;
         this.jobSettings = null;
@@ -81,6 +91,7 @@ public final class ClusterNodeBuilder {
     public ClusterNodeBuilder clusterSettings(ClusterSettings settings) {
         this.clusterSettings = Objects.requireNonNull(settings);
         this.config = null;
+        this.configFile = null;
         return this;
     }
 

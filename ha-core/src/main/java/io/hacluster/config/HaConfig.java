@@ -271,6 +271,26 @@ public final class HaConfig {
         return new HaConfig(fileCluster, fileSql, settings, keptUnused, otherSections, sectionOrder, overrides);
     }
 
+    /** ClusterSettings as the file gives them, without environment overrides; not validated alone. */
+    ClusterSettings fileClusterSettings() {
+        return fileCluster;
+    }
+
+    /** SqlSettings as the file gives them, without environment overrides; not validated alone. */
+    SqlSettings fileSqlSettings() {
+        return fileSql;
+    }
+
+    /** JobSettings as the file gives them, without environment overrides; not validated alone. */
+    JobSettings fileJobSettings() {
+        return fileJob;
+    }
+
+    /** This configuration with other file forms of our three sections; the rest, overrides included, kept. */
+    HaConfig withFileForms(ClusterSettings clusterFile, SqlSettings sqlFile, JobSettings jobFile) {
+        return new HaConfig(clusterFile, sqlFile, jobFile, keptUnused, otherSections, sectionOrder, overrides);
+    }
+
     /** Effective ClusterSettings: the file form with environment overrides applied. */
     public ClusterSettings clusterSettings() {
         return cluster;
@@ -373,10 +393,17 @@ public final class HaConfig {
      * permissions, a new one is readable by its owner only where the file system has POSIX
      * permissions.
      *
+     * <p>{@code ClusterSettings.ReadOnlyConfig} is honoured as Mattermost's file store does: when
+     * the configuration in force for {@code file} (the file now on disk, with this configuration's
+     * environment overrides) has {@code Enable} and {@code ReadOnlyConfig} both true, nothing is
+     * written (see {@link ReadOnlyConfigException}). A file that does not exist yet may be created.
+     *
+     * @throws ReadOnlyConfigException if the file is read-only, or exists and cannot be read
      * @throws UncheckedIOException if writing fails
      */
     public void save(Path file) {
         Path target = file.toAbsolutePath();
+        ReadOnlyConfigGuard.check(target, overrides);
         Path dir = target.getParent();
         try {
             Path temp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");

@@ -152,7 +152,9 @@ class HaConfigSaveTest {
 
     @Test
     void leavesNoTemporaryFilesBehind() throws IOException {
-        HaConfig config = HaConfig.load(sampleFile(), Map.of());
+        // The sample is a read-only cluster file (Enable and ReadOnlyConfig true): this process's
+        // environment unlocks it, as an operator would for a one-off rewrite.
+        HaConfig config = HaConfig.load(sampleFile(), Map.of("HA_CLUSTERSETTINGS_READONLYCONFIG", "false"));
         for (int i = 0; i < 3; i++) {
             config.save(dir.resolve("config.json"));
         }
