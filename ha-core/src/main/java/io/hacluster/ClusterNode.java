@@ -233,6 +233,7 @@ public final class ClusterNode implements AutoCloseable {
                 .drainTimeout(options.drainTimeout))
                 .build();
         Messenger created = new Messenger(messengerConfig, bestEffort);
+        created.configureClockSampling(options.clock, options.clockSampleInterval);
         synchronized (earlyHandlers) {
             earlyHandlers.forEach(created::registerHandler);
             earlyHandlers.clear();
@@ -621,7 +622,9 @@ public final class ClusterNode implements AutoCloseable {
             views.add(new PeerView(decoded, m.address().getAddress().getHostAddress(),
                     m.name().equals(id) || m.state() == MemberState.ALIVE));
         }
-        return ClusterStatusEvaluator.evaluate(views);
+        Map<String, ClockOffset> clocks = new java.util.HashMap<>(messenger.clockOffsets());
+        clocks.put(id, ClockOffset.local(options.clock.millis()));
+        return ClusterStatusEvaluator.evaluate(views, clocks, settings.maxClockSkewMilliseconds());
     }
 
     /** This node's own entry of {@link #clusterInfos()} (Mattermost's {@code GetMyClusterInfo}). */

@@ -57,6 +57,7 @@ public final class ClusterNodeBuilder {
     /** Set by {@link #electionQuorum}; null: from the configuration's JobSettings. */
     Integer electionQuorum;
     Clock clock = Clock.systemUTC();
+    Duration clockSampleInterval = Duration.ofSeconds(1);
     /** For tests: the lease's connections instead of the router's master; null for the router. */
     ConnectionSource leaseConnections;
 
@@ -136,11 +137,25 @@ public final class ClusterNodeBuilder {
     /**
      * The wall clock this node reads, for tests and drills (say, a node whose clock is ten
      * minutes off); defaults to the system clock in UTC. ha-cluster reads wall time only for
-     * display ({@code LeaderInfo.since()}): leadership is timed on the monotonic clock and the
-     * lease and the discovery rows in database time, so no decision depends on this clock.
+     * display ({@code LeaderInfo.since()}) and to measure clock offsets between nodes (the
+     * {@code CLOCK_SKEW} status): leadership is timed on the monotonic clock and the lease and
+     * the discovery rows in database time, so no decision depends on this clock.
      */
     public ClusterNodeBuilder clock(Clock clock) {
         this.clock = Objects.requireNonNull(clock);
+        return this;
+    }
+
+    /**
+     * How often each streaming connection samples its peer's clock offset (default 1 s); an
+     * estimate uses the best of the last 8 samples. Shorter in tests, to see a change sooner.
+     */
+    public ClusterNodeBuilder clockSampleInterval(Duration interval) {
+        Objects.requireNonNull(interval, "interval");
+        if (interval.isNegative() || interval.isZero()) {
+            throw new IllegalArgumentException("clockSampleInterval must be positive: " + interval);
+        }
+        this.clockSampleInterval = interval;
         return this;
     }
 
