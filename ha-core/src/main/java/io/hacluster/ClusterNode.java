@@ -176,7 +176,7 @@ public final class ClusterNode implements AutoCloseable {
         SqlSettings sql = config.sqlSettings();
         if (!sql.dataSource().isBlank()) {
             try {
-                router = DatabaseRouter.start(RouterSettingsMapper.map(sql, id));
+                router = DatabaseRouter.start(RouterSettingsMapper.map(sql, id, options.databasePoolMetrics));
             } catch (java.sql.SQLException e) {
                 throw new ClusterStartException("cannot start the database router (SQLState " + e.getSQLState()
                         + "): " + e.getMessage(), e);
@@ -669,6 +669,18 @@ public final class ClusterNode implements AutoCloseable {
     Map<String, Object> electionStatus() {
         Election e = election;
         return e == null ? null : e.status();
+    }
+
+    /**
+     * Tells {@code listener} how long each lease renewal took, in nanoseconds (metrics; see
+     * {@link Election#onLeaseRenewLatency}). After {@link #start()}.
+     */
+    public void onLeaseRenewLatency(java.util.function.LongConsumer listener) {
+        Election e = election;
+        if (e == null) {
+            throw new IllegalStateException("node is " + state + "; start it first");
+        }
+        e.onLeaseRenewLatency(listener);
     }
 
     /** For {@link NodeHealthSource}: the job server, or null without a database. */

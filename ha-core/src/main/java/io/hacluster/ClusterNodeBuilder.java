@@ -58,6 +58,7 @@ public final class ClusterNodeBuilder {
     Integer electionQuorum;
     Clock clock = Clock.systemUTC();
     Duration clockSampleInterval = Duration.ofSeconds(1);
+    com.zaxxer.hikari.metrics.MetricsTrackerFactory databasePoolMetrics;
     /** For tests: the lease's connections instead of the router's master; null for the router. */
     ConnectionSource leaseConnections;
 
@@ -143,6 +144,18 @@ public final class ClusterNodeBuilder {
      */
     public ClusterNodeBuilder clock(Clock clock) {
         this.clock = Objects.requireNonNull(clock);
+        return this;
+    }
+
+    /**
+     * HikariCP's own meters for the router's pools: pass
+     * {@code new com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory(registry)}
+     * to get {@code hikaricp.connections.*} per pool in the same registry as
+     * {@code io.hacluster.metrics.ClusterNodeMetrics} (docs/operations-metrics.md). Pools are
+     * built at start, so this must be set before it.
+     */
+    public ClusterNodeBuilder databasePoolMetrics(com.zaxxer.hikari.metrics.MetricsTrackerFactory factory) {
+        this.databasePoolMetrics = Objects.requireNonNull(factory, "factory");
         return this;
     }
 
