@@ -18,6 +18,10 @@ import java.util.Set;
  * @param hostname      advertised host
  * @param status        GREEN, or RED with {@code reasons}
  * @param reasons       empty exactly when {@code status} is GREEN
+ * @param clock         the node's clock offset from this node's clock ({@link ClockOffset#local}
+ *                      for this node itself), or null while there is no recent estimate: no
+ *                      streaming connection for a minute, or a peer of a version that does not
+ *                      answer the time probe
  */
 public record ClusterInfo(@JsonProperty("id") String id,
                           @JsonProperty("version") String version,
@@ -26,12 +30,19 @@ public record ClusterInfo(@JsonProperty("id") String id,
                           @JsonProperty("ipaddress") String ipAddress,
                           @JsonProperty("hostname") String hostname,
                           @JsonProperty("status") NodeStatus status,
-                          @JsonProperty("reasons") Set<StatusReason> reasons) {
+                          @JsonProperty("reasons") Set<StatusReason> reasons,
+                          @JsonProperty("clock") ClockOffset clock) {
 
     public ClusterInfo {
         reasons = Set.copyOf(reasons);
         if ((status == NodeStatus.GREEN) != reasons.isEmpty()) {
             throw new IllegalArgumentException("status " + status + " does not agree with reasons " + reasons);
         }
+    }
+
+    /** An entry without a clock estimate (the fields of earlier versions). */
+    public ClusterInfo(String id, String version, String schemaVersion, String configHash, String ipAddress,
+                       String hostname, NodeStatus status, Set<StatusReason> reasons) {
+        this(id, version, schemaVersion, configHash, ipAddress, hostname, status, reasons, null);
     }
 }

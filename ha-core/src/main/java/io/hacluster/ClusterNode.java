@@ -178,7 +178,7 @@ public final class ClusterNode implements AutoCloseable {
         SqlSettings sql = config.sqlSettings();
         if (!sql.dataSource().isBlank()) {
             try {
-                router = DatabaseRouter.start(RouterSettingsMapper.map(sql, id));
+                router = DatabaseRouter.start(RouterSettingsMapper.map(sql, id, options.databasePoolMetrics));
             } catch (java.sql.SQLException e) {
                 throw new ClusterStartException("cannot start the database router (SQLState " + e.getSQLState()
                         + "): " + e.getMessage(), e);
@@ -239,6 +239,7 @@ public final class ClusterNode implements AutoCloseable {
                 .drainTimeout(options.drainTimeout))
                 .build();
         Messenger created = new Messenger(messengerConfig, bestEffort);
+        created.configureClockSampling(options.clock, options.clockSampleInterval);
         synchronized (earlyHandlers) {
             earlyHandlers.forEach(created::registerHandler);
             earlyHandlers.clear();
@@ -632,7 +633,9 @@ public final class ClusterNode implements AutoCloseable {
             views.add(new PeerView(decoded, m.address().getAddress().getHostAddress(),
                     m.name().equals(id) || m.state() == MemberState.ALIVE));
         }
-        return ClusterStatusEvaluator.evaluate(views);
+        Map<String, ClockOffset> clocks = new java.util.HashMap<>(messenger.clockOffsets());
+        clocks.put(id, ClockOffset.local(options.clock.millis()));
+        return ClusterStatusEvaluator.evaluate(views, clocks, settings.maxClockSkewMilliseconds());
     }
 
     /** This node's own entry of {@link #clusterInfos()} (Mattermost's {@code GetMyClusterInfo}). */
@@ -677,6 +680,18 @@ public final class ClusterNode implements AutoCloseable {
     Map<String, Object> electionStatus() {
         Election e = election;
         return e == null ? null : e.status();
+    }
+
+    /**
+     * Tells {@code listener} how long each lease renewal took, in nanoseconds (metrics; see
+     * {@link Election#onLeaseRenewLatency}). After {@link #start()}.
+     */
+    public void onLeaseRenewLatency(java.util.function.LongConsumer listener) {
+        Election e = election;
+        if (e == null) {
+            throw new IllegalStateException("node is " + state + "; start it first");
+        }
+        e.onLeaseRenewLatency(listener);
     }
 
     /** For {@link NodeHealthSource}: the job server, or null without a database. */

@@ -60,6 +60,8 @@ public final class ClusterNodeBuilder {
     /** Set by {@link #electionQuorum}; null: from the configuration's JobSettings. */
     Integer electionQuorum;
     Clock clock = Clock.systemUTC();
+    Duration clockSampleInterval = Duration.ofSeconds(1);
+    com.zaxxer.hikari.metrics.MetricsTrackerFactory databasePoolMetrics;
     /** For tests: the lease's connections instead of the router's master; null for the router. */
     ConnectionSource leaseConnections;
 
@@ -147,11 +149,37 @@ public final class ClusterNodeBuilder {
     /**
      * The wall clock this node reads, for tests and drills (say, a node whose clock is ten
      * minutes off); defaults to the system clock in UTC. ha-cluster reads wall time only for
-     * display ({@code LeaderInfo.since()}): leadership is timed on the monotonic clock and the
-     * lease and the discovery rows in database time, so no decision depends on this clock.
+     * display ({@code LeaderInfo.since()}) and to measure clock offsets between nodes (the
+     * {@code CLOCK_SKEW} status): leadership is timed on the monotonic clock and the lease and
+     * the discovery rows in database time, so no decision depends on this clock.
      */
     public ClusterNodeBuilder clock(Clock clock) {
         this.clock = Objects.requireNonNull(clock);
+        return this;
+    }
+
+    /**
+     * HikariCP's own meters for the router's pools: pass
+     * {@code new com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory(registry)}
+     * to get {@code hikaricp.connections.*} per pool in the same registry as
+     * {@code io.hacluster.metrics.ClusterNodeMetrics} (docs/operations-metrics.md). Pools are
+     * built at start, so this must be set before it.
+     */
+    public ClusterNodeBuilder databasePoolMetrics(com.zaxxer.hikari.metrics.MetricsTrackerFactory factory) {
+        this.databasePoolMetrics = Objects.requireNonNull(factory, "factory");
+        return this;
+    }
+
+    /**
+     * How often each streaming connection samples its peer's clock offset (default 1 s); an
+     * estimate uses the best of the last 8 samples. Shorter in tests, to see a change sooner.
+     */
+    public ClusterNodeBuilder clockSampleInterval(Duration interval) {
+        Objects.requireNonNull(interval, "interval");
+        if (interval.isNegative() || interval.isZero()) {
+            throw new IllegalArgumentException("clockSampleInterval must be positive: " + interval);
+        }
+        this.clockSampleInterval = interval;
         return this;
     }
 

@@ -17,7 +17,8 @@ import java.util.function.Function;
  * membership: the value (version key, config hash) held by the most reachable nodes; on a tie,
  * the value held by the reachable node with the lowest id, the node the bully election makes
  * leader. With three nodes where one runs another config, that one is RED on all three; with
- * two nodes that differ, the one whose id is higher is RED on both.
+ * two nodes that differ, the one whose id is higher is RED on both. Clocks follow the same rule
+ * ({@link ClockSkewCheck}).
  */
 final class ClusterStatusEvaluator {
 
@@ -25,10 +26,27 @@ final class ClusterStatusEvaluator {
     }
 
     static List<ClusterInfo> evaluate(List<PeerView> peers) {
+        return evaluate(peers, Map.of(), Long.MAX_VALUE);
+    }
+
+    /**
+     * @param clocks          offsets from the local clock by node id (the local node's included);
+     *                        nodes without an estimate are absent
+     * @param maxClockSkewMillis the bound past which a node shows {@link StatusReason#CLOCK_SKEW}
+     */
+    static List<ClusterInfo> evaluate(List<PeerView> peers, Map<String, ClockOffset> clocks, long maxClockSkewMillis) {
         List<PeerView> reachable = peers.stream().filter(PeerView::reachable).toList();
         String versionReference = reference(reachable,
                 p -> VersionCompatibility.key(p.meta().version(), p.meta().schemaVersion()));
         String configReference = reference(reachable, p -> p.meta().configHash());
+        Map<String, ClockOffset> reachableClocks = new HashMap<>();
+        for (PeerView p : reachable) {
+            ClockOffset c = clocks.get(p.meta().id());
+            if (c != null) {
+                reachableClocks.put(p.meta().id(), c);
+            }
+        }
+        Set<String> skewed = ClockSkewCheck.skewed(reachableClocks, maxClockSkewMillis);
         List<ClusterInfo> infos = new ArrayList<>(peers.size());
         for (PeerView peer : peers) {
             Set<StatusReason> reasons = EnumSet.noneOf(StatusReason.class);
@@ -42,9 +60,12 @@ final class ClusterStatusEvaluator {
             if (configReference != null && !configReference.equals(peer.meta().configHash())) {
                 reasons.add(StatusReason.CONFIG_HASH_MISMATCH);
             }
+            if (skewed.contains(peer.meta().id())) {
+                reasons.add(StatusReason.CLOCK_SKEW);
+            }
             infos.add(new ClusterInfo(peer.meta().id(), peer.meta().version(), peer.meta().schemaVersion(),
                     peer.meta().configHash(), peer.ipAddress(), peer.meta().hostname(),
-                    reasons.isEmpty() ? NodeStatus.GREEN : NodeStatus.RED, reasons));
+                    reasons.isEmpty() ? NodeStatus.GREEN : NodeStatus.RED, reasons, clocks.get(peer.meta().id())));
         }
         infos.sort(Comparator.comparing(ClusterInfo::id));
         return infos;

@@ -15,6 +15,11 @@ final class RouterSettingsMapper {
     }
 
     static RouterSettings map(SqlSettings sql, String nodeId) {
+        return map(sql, nodeId, null);
+    }
+
+    /** With HikariCP's pool metrics ({@code ClusterNodeBuilder.databasePoolMetrics}), or null for none. */
+    static RouterSettings map(SqlSettings sql, String nodeId, com.zaxxer.hikari.metrics.MetricsTrackerFactory poolMetrics) {
         RouterSettings.Builder b = RouterSettings.builder(Dsn.parse(sql.dataSource()))
                 .name(nodeId)
                 .maxOpenConns(sql.maxOpenConns())
@@ -24,7 +29,8 @@ final class RouterSettingsMapper {
                 .queryTimeoutSeconds(sql.queryTimeout())
                 .monitorIntervalSeconds(sql.replicaMonitorIntervalSeconds())
                 .maxLagBytes(sql.replicaMaxLagBytes())
-                .maxLagMillis(sql.replicaMaxLagMilliseconds());
+                .maxLagMillis(sql.replicaMaxLagMilliseconds())
+                .poolMetrics(poolMetrics);
         for (String replica : sql.dataSourceReplicas()) {
             b.addReplica(Dsn.parse(replica));
         }

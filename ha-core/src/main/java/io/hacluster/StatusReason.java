@@ -10,5 +10,11 @@ public enum StatusReason {
      */
     VERSION_MISMATCH,
     /** The node's config hash differs from the cluster's. */
-    CONFIG_HASH_MISMATCH
+    CONFIG_HASH_MISMATCH,
+    /**
+     * The node's wall clock is further than {@code ClusterSettings.MaxClockSkewMilliseconds} from
+     * the cluster's, beyond the measurement's uncertainty (see {@link ClockOffset} and
+     * docs/cluster-node.md). The node's own view shows it too: it sees every other clock off.
+     */
+    CLOCK_SKEW
 }

@@ -9,6 +9,7 @@ import io.hacluster.config.SqlSettings;
 import io.hacluster.election.LeaseSettings;
 import io.hacluster.metrics.ClusterNodeMetrics;
 import io.hacluster.testkit.PostgresTopology;
+import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
@@ -39,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterNodeMetricsTest {
 
     private static final Path DASHBOARD = Path.of("..", "docs", "grafana", "ha-cluster-dashboard.json");
+    private static final Path METRICS_DOC = Path.of("..", "docs", "operations-metrics.md");
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static PostgresTopology pg;
     private static SqlSettings sql;
@@ -77,6 +79,7 @@ class ClusterNodeMetricsTest {
                 .sqlSettings(sql)
                 .leaseSettings(new LeaseSettings(Duration.ofSeconds(3), Duration.ofMillis(1500), Duration.ofMillis(300)))
                 .metricsScrape(registry::scrape)
+                .databasePoolMetrics(new MicrometerMetricsTrackerFactory(registry))
                 .joinTimeout(Duration.ofSeconds(10))
                 .build();
         n.start();
@@ -110,6 +113,42 @@ class ClusterNodeMetricsTest {
         return names;
     }
 
+    /**
+     * Every meter the tables of docs/operations-metrics.md name, as Prometheus writes it: a row's
+     * first cell lists names, where {@code .x} replaces the last part of the name before it; the
+     * type cell decides the suffix.
+     */
+    static Set<String> documentedMetrics() throws Exception {
+        Set<String> names = new TreeSet<>();
+        Pattern row = Pattern.compile("^\\| (`[^|]+) \\| ([a-z ]+)[^|]*\\|");
+        Pattern name = Pattern.compile("`([a-z.]+)`");
+        for (String line : Files.readAllLines(METRICS_DOC)) {
+            Matcher r = row.matcher(line);
+            if (!r.find()) {
+                continue;
+            }
+            String type = r.group(2).strip();
+            String suffix = switch (type) {
+                case "counter" -> "_total";
+                case "gauge" -> "";
+                case "timer" -> "_seconds_count";
+                case "time gauge" -> "_seconds";
+                default -> throw new AssertionError("unknown meter type '" + type + "' in: " + line);
+            };
+            String previous = null;
+            Matcher n = name.matcher(r.group(1));
+            while (n.find()) {
+                String meter = n.group(1);
+                if (meter.startsWith(".")) {
+                    meter = previous.substring(0, previous.lastIndexOf('.')) + meter;
+                }
+                previous = meter;
+                names.add(meter.replace('.', '_') + suffix);
+            }
+        }
+        return names;
+    }
+
     /** The value of the first sample line of {@code name} whose labels contain every one of {@code labels}. */
     private static double sample(String text, String name, Map<String, String> labels) {
         for (String line : text.split("\n")) {
@@ -133,8 +172,12 @@ class ClusterNodeMetricsTest {
         ClusterNode c = start(cluster, 3, seed);
         await().atMost(WAIT).until(() -> b.leader().map(l -> l.id().equals(a.id())).orElse(false)
                 && c.leader().map(l -> l.id().equals(a.id())).orElse(false));
+        for (ClusterNode n : nodes) {
+            n.registerHandler("ping", in -> { });
+        }
         for (int i = 0; i < 20; i++) {
-            a.send(ClusterMessage.reliable("ping", new byte[] {1})).get();
+            a.send(ClusterMessage.reliable("ping", new byte[] {1}).waitingForAll(true)).get();
+            b.send(ClusterMessage.reliable("ping", new byte[] {2})).get();
         }
         a.jobs().registerJobHandler("noop", 1, ctx -> { });
         a.jobs().submitJob("noop", Map.of());
@@ -153,6 +196,30 @@ class ClusterNodeMetricsTest {
             }
             assertThat(missing).as("dashboard metrics missing from the scrape").isEmpty();
         });
+        Set<String> documented = documentedMetrics();
+        assertThat(documented).hasSizeGreaterThan(60).contains("ha_clock_offset_seconds",
+                "ha_messaging_ack_latency_seconds_count", "hikaricp_connections_acquire_seconds_count");
+        await().atMost(WAIT).untilAsserted(() -> {
+            String text = scrape(a);
+            Set<String> missing = new TreeSet<>();
+            for (String name : documented) {
+                if (!Pattern.compile("(?m)^" + name + "[{ ]").matcher(text).find()) {
+                    missing.add(name);
+                }
+            }
+            assertThat(missing).as("documented metrics missing from the scrape").isEmpty();
+        });
+        String full = scrape(a);
+        assertThat(sample(full, "ha_gossip_probes_total", Map.of())).isPositive();
+        assertThat(sample(full, "ha_gossip_bytes_received_total", Map.of())).isPositive();
+        assertThat(sample(full, "ha_gossip_bytes_sent_total", Map.of())).isPositive();
+        assertThat(sample(full, "ha_messaging_ack_latency_seconds_count", Map.of())).isGreaterThanOrEqualTo(40);
+        assertThat(sample(full, "ha_messaging_ack_latency_seconds", Map.of("quantile", "0.99"))).isPositive();
+        assertThat(sample(full, "ha_messaging_handler_time_seconds_count", Map.of("event", "ping", "outcome", "success")))
+                .isGreaterThanOrEqualTo(20);
+        assertThat(sample(full, "ha_election_lease_renew_seconds_count", Map.of())).isPositive();
+        assertThat(Math.abs(sample(full, "ha_clock_offset_seconds", Map.of("peer", b.id())))).isLessThan(0.05);
+        assertThat(sample(full, "hikaricp_connections", Map.of())).isPositive();
         String before = scrape(b);
         assertThat(sample(before, "ha_gossip_members", Map.of("state", "alive"))).isEqualTo(3);
         assertThat(sample(before, "ha_election_leader", Map.of())).isZero();

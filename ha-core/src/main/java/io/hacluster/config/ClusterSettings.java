@@ -55,6 +55,9 @@ import java.util.Objects;
  *     ({@code MaxMessageSizeBytes}, default 16777216)
  * @param peerQueueSize capacity of the bounded reliable-send queue per peer
  *     ({@code PeerQueueSize}, default 10000)
+ * @param maxClockSkewMilliseconds how far a node's wall clock may be from the cluster's before it
+ *     shows RED with {@code CLOCK_SKEW}, beyond the measurement's uncertainty
+ *     ({@code MaxClockSkewMilliseconds}, default 1000; not a Mattermost field)
  */
 public record ClusterSettings(
         @JsonProperty("Enable") boolean enable,
@@ -76,7 +79,8 @@ public record ClusterSettings(
         @JsonProperty("HealthPort") int healthPort,
         @JsonProperty("NodeIdFile") String nodeIdFile,
         @JsonProperty("MaxMessageSizeBytes") int maxMessageSizeBytes,
-        @JsonProperty("PeerQueueSize") int peerQueueSize) {
+        @JsonProperty("PeerQueueSize") int peerQueueSize,
+        @JsonProperty("MaxClockSkewMilliseconds") int maxClockSkewMilliseconds) {
 
     /** Section name in {@code config.json}. */
     public static final String SECTION = "ClusterSettings";
@@ -85,6 +89,8 @@ public record ClusterSettings(
     public static final int DEFAULT_GOSSIP_PORT = 8074;
     /** Mattermost's default streaming port. */
     public static final int DEFAULT_STREAMING_PORT = 8075;
+    /** Default of {@code MaxClockSkewMilliseconds}. */
+    public static final int DEFAULT_MAX_CLOCK_SKEW_MILLISECONDS = 1000;
 
     /** Null strings become "" and a null seed list becomes empty, so every accessor is non-null. */
     public ClusterSettings {
@@ -152,6 +158,7 @@ public record ClusterSettings(
         private String nodeIdFile = "";
         private int maxMessageSizeBytes = 16 * 1024 * 1024;
         private int peerQueueSize = 10_000;
+        private int maxClockSkewMilliseconds = DEFAULT_MAX_CLOCK_SKEW_MILLISECONDS;
 
         private Builder() {
         }
@@ -177,6 +184,7 @@ public record ClusterSettings(
             nodeIdFile = s.nodeIdFile;
             maxMessageSizeBytes = s.maxMessageSizeBytes;
             peerQueueSize = s.peerQueueSize;
+            maxClockSkewMilliseconds = s.maxClockSkewMilliseconds;
         }
 
         /** @see ClusterSettings#enable() */
@@ -299,12 +307,19 @@ public record ClusterSettings(
             return this;
         }
 
+        /** @see ClusterSettings#maxClockSkewMilliseconds() */
+        public Builder maxClockSkewMilliseconds(int value) {
+            maxClockSkewMilliseconds = value;
+            return this;
+        }
+
         /** The settings; not validated here (see {@link HaConfig}). */
         public ClusterSettings build() {
             return new ClusterSettings(enable, clusterName, overrideHostname, networkInterface, bindAddress,
                     advertiseAddress, useIpAddress, enableGossipCompression, enableExperimentalGossipEncryption,
                     readOnlyConfig, gossipPort, streamingPort, seeds, gossipPreset, discoveryIntervalSeconds,
-                    discoveryOfflineAfterSeconds, healthPort, nodeIdFile, maxMessageSizeBytes, peerQueueSize);
+                    discoveryOfflineAfterSeconds, healthPort, nodeIdFile, maxMessageSizeBytes, peerQueueSize,
+                    maxClockSkewMilliseconds);
         }
     }
 }

@@ -270,6 +270,17 @@ public final class Election implements AutoCloseable {
     }
 
     /**
+     * Tells {@code listener} how long each lease renewal the database answered took, in
+     * nanoseconds of the monotonic clock (for metrics); without a database nothing is renewed.
+     * One listener; a later call replaces it.
+     */
+    public void onLeaseRenewLatency(java.util.function.LongConsumer listener) {
+        if (holder != null) {
+            holder.onRenewLatency(listener);
+        }
+    }
+
+    /**
      * For {@code /cluster/status}: the leader, its epoch and token, whether this node leads, the
      * quorum, and with a database the lease row as the database reports it (holder, token,
      * remaining milliseconds measured by the database).

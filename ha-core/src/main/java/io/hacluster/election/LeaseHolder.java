@@ -47,6 +47,8 @@ final class LeaseHolder {
     private final LeaseSettings settings;
     private final MonotonicClock clock;
     private volatile Holding holding;
+    /** Told how long each answered renewal took, in nanoseconds (metrics). */
+    private volatile java.util.function.LongConsumer renewLatency = nanos -> { };
 
     LeaseHolder(LeaseStore store, String cluster, String nodeId, LeaseSettings settings, MonotonicClock clock) {
         this.store = Objects.requireNonNull(store, "store");
@@ -93,12 +95,25 @@ final class LeaseHolder {
         }
         long sentAt = clock.nanoTime();
         RenewOutcome outcome = store.renew(cluster, nodeId, current.token(), settings.leaseDuration());
+        reportRenewLatency(clock.nanoTime() - sentAt);
         if (outcome instanceof RenewOutcome.Renewed renewed) {
             holding = new Holding(current.token(), current.epoch(), deadline(sentAt, renewed.remainingMillis()));
             return true;
         }
         drop("the database refused the renewal");
         return false;
+    }
+
+    void onRenewLatency(java.util.function.LongConsumer listener) {
+        renewLatency = Objects.requireNonNull(listener, "listener");
+    }
+
+    private void reportRenewLatency(long nanos) {
+        try {
+            renewLatency.accept(nanos);
+        } catch (RuntimeException e) {
+            log.debug("renew latency listener failed", e);
+        }
     }
 
     /**

@@ -93,6 +93,9 @@ public final class Messenger implements AutoCloseable {
     final Sender sender = new Sender(this);
     final Receiver receiver = new Receiver(this);
     final Connections connections = new Connections(this);
+    final ClockProbe clockProbe = new ClockProbe();
+    /** Told of latencies, for metrics; never null. */
+    volatile MessengerObserver observer = MessengerObserver.NONE;
     private final Closing closing = new Closing(this);
     /** Sends to this node's own id that wait for its handler: swept for deadlines, failed on close. */
     private final Set<AckGroup> localWaits = ConcurrentHashMap.newKeySet();
@@ -339,6 +342,7 @@ public final class Messenger implements AutoCloseable {
                     return p;
                 }
                 forgotten.remember(id, p.inbound);
+                clockProbe.forget(id);
                 return null;
             }
         });
@@ -433,6 +437,50 @@ public final class Messenger implements AutoCloseable {
     /** Counters since start. */
     public MessengerStats stats() {
         return counters.snapshot();
+    }
+
+    // ------------------------------------------------------------------ clocks and observation
+
+    /**
+     * Sets the wall clock this node reads when it measures its peers' clock offsets and answers
+     * their measurements ({@code ClusterNodeBuilder.clock}), and how often each connection takes a
+     * sample (default 1 s). Call before {@link #start()}.
+     */
+    public synchronized void configureClockSampling(java.time.Clock wallClock, Duration sampleInterval) {
+        if (started) {
+            throw new IllegalStateException("configure clock sampling before start");
+        }
+        clockProbe.configure(wallClock, sampleInterval);
+    }
+
+    /**
+     * Each peer's clock offset from this node's clock, from the minimum-delay sample of the last
+     * few round trips on its streaming connection; peers without a recent sample (not connected
+     * for a minute, or of a version that does not answer) are absent.
+     */
+    public Map<String, io.hacluster.ClockOffset> clockOffsets() {
+        return clockProbe.estimates();
+    }
+
+    /** {@link #clockOffsets()} of one peer, or null. */
+    public io.hacluster.ClockOffset clockOffset(String nodeId) {
+        return clockProbe.estimate(nodeId);
+    }
+
+    /** Calls {@code listener} with a peer's id when its first clock sample arrives (for per-peer meters). */
+    public void onClockPeer(java.util.function.Consumer<String> listener) {
+        clockProbe.onNewPeer(listener);
+    }
+
+    /** Counts of the clock-offset probe since start. */
+    public ClockProbeStats clockProbeStats() {
+        return new ClockProbeStats(clockProbe.samples.sum(), clockProbe.rejected.sum(), clockProbe.ignored.sum(),
+                clockProbe.answered.sum(), clockProbe.unanswered.sum());
+    }
+
+    /** Sets what is told of send-to-acknowledgement and handler latencies (metrics); null for nothing. */
+    public void observe(MessengerObserver o) {
+        observer = o == null ? MessengerObserver.NONE : o;
     }
 
     /** Fault injection on this node's streaming connections. */

@@ -15,6 +15,8 @@ final class Outgoing {
     private final String nodeId;
     /** The target's position in {@link #ackGroup}. */
     final int targetIndex;
+    /** When it was queued, for the send-to-acknowledgement latency. */
+    final long queuedNanos = System.nanoTime();
     /** Whether it was written at least once (a second write is a retransmission). */
     boolean written;
 

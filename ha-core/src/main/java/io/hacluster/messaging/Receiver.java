@@ -303,13 +303,25 @@ final class Receiver {
             }
             return;
         }
+        MessengerObserver observer = m.observer;
+        long started = observer == MessengerObserver.NONE ? 0 : System.nanoTime();
+        boolean failed = false;
         try {
             h.handle(d);
         } catch (Throwable t) {
+            failed = true;
             m.counters.handlerFailures.increment();
             log.warn("handler for event '{}' from {} failed", LogText.escape(d.event()), d.senderId(), t);
             if (d.claimForError()) {
                 errorReply.accept("handler for '" + d.event() + "' on node " + m.self + " failed: " + t);
+            }
+        } finally {
+            if (observer != MessengerObserver.NONE) {
+                try {
+                    observer.handled(d.event(), System.nanoTime() - started, failed);
+                } catch (RuntimeException e) {
+                    log.debug("messenger observer failed", e);
+                }
             }
         }
     }

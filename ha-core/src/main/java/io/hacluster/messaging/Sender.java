@@ -203,8 +203,13 @@ final class Sender {
             return;
         }
         m.counters.acknowledged.add(done.size());
+        MessengerObserver observer = m.observer;
+        long now = observer == MessengerObserver.NONE ? 0 : System.nanoTime();
         List<AckGroup> settled = new ArrayList<>();
         for (Outgoing o : done) {
+            if (observer != MessengerObserver.NONE) {
+                observer.acknowledged(now - o.queuedNanos);
+            }
             if (o.ackGroup != null && o.ackGroup.acked(o.targetIndex)) {
                 settled.add(o.ackGroup);
             }

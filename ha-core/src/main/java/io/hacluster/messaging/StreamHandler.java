@@ -26,6 +26,8 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
     private final String dialedPeer;
     private final FrameDecoder decoder;
     private PeerLink link;
+    /** Clock-offset probing on this connection, once the handshake completed. */
+    private ClockProbe.Session clockProbe;
     private String remoteId;
     private ScheduledFuture<?> handshakeTimeout;
     private long unwritableGeneration;
@@ -89,7 +91,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
                     long[] ack = Wire.decodeAck(frame);
                     messenger.sender.onAck(link, ack[0], ack[1]);
                 }
-                case Wire.PING -> { }
+                case Wire.PING -> clockProbe.onPing(frame);
                 case Wire.GOODBYE -> messenger.connections.goodbye(link, ctx.channel());
                 default -> throw new ProtocolException("unexpected frame type " + type);
             }
@@ -139,6 +141,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
         link = p;
         ctx.flush();
         messenger.connections.startTraffic(p, ctx.channel());
+        clockProbe = messenger.clockProbe.open(p, ctx);
         if (handshakeTimeout != null) {
             handshakeTimeout.cancel(false);
         }
@@ -194,6 +197,9 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
             handshakeTimeout.cancel(false);
         }
         messenger.counters().connectionsClosed.increment();
+        if (clockProbe != null) {
+            clockProbe.close();
+        }
         if (link != null) {
             messenger.connections.connectionLost(link, ctx.channel());
         } else if (dialedPeer != null) {

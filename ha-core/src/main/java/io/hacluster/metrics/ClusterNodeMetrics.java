@@ -12,6 +12,7 @@ import io.hacluster.election.LeaderInfo;
 import io.hacluster.gossip.GossipStats;
 import io.hacluster.jobs.JobServer;
 import io.hacluster.jobs.JobServerStats;
+import io.hacluster.messaging.Messenger;
 import io.hacluster.messaging.MessengerStats;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -19,10 +20,14 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.TimeGauge;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
@@ -93,6 +98,12 @@ public final class ClusterNodeMetrics implements MeterBinder {
         counter(registry, "ha.gossip.dropped", tags.and("reason", "label"), () -> gossip().labelDropped());
         counter(registry, "ha.gossip.dropped", tags.and("reason", "rejected"), () -> gossip().rejectedDropped());
         counter(registry, "ha.gossip.dropped", tags.and("reason", "overload"), () -> gossip().overloadDropped());
+        counter(registry, "ha.gossip.probes", tags, () -> gossip().probes());
+        counter(registry, "ha.gossip.probes.failed", tags, () -> gossip().probesFailed());
+        counter(registry, "ha.gossip.suspicions", tags, () -> gossip().suspicions());
+        counter(registry, "ha.gossip.refutations", tags, () -> gossip().refutations());
+        counter(registry, "ha.gossip.bytes.received", tags, () -> gossip().bytesReceived());
+        counter(registry, "ha.gossip.bytes.sent", tags, () -> gossip().bytesSent());
     }
 
     private void bindMessaging(MeterRegistry registry, Tags tags) {
@@ -120,6 +131,33 @@ public final class ClusterNodeMetrics implements MeterBinder {
                 this::queueDepth);
         gauge(registry, "ha.messaging.peers.connected", "peers with an open streaming connection", tags,
                 () -> node.messenger().connectedPeers().size());
+        LatencyTimers timers = new LatencyTimers(registry, tags);
+        sources.add(timers);
+        node.messenger().observe(timers);
+        bindClock(registry, tags);
+    }
+
+    private void bindClock(MeterRegistry registry, Tags tags) {
+        Messenger messenger = node.messenger();
+        Set<String> bound = ConcurrentHashMap.newKeySet();
+        java.util.function.Consumer<String> bindPeer = peer -> {
+            if (bound.add(peer)) {
+                TimeGauge.builder("ha.clock.offset", () -> clockOffset(messenger, peer), TimeUnit.MILLISECONDS)
+                        .description("the peer's wall clock minus this node's, from the minimum-delay round trip; "
+                                + "NaN without a recent sample")
+                        .tags(tags.and("peer", peer)).register(registry);
+            }
+        };
+        sources.add(bindPeer);
+        messenger.onClockPeer(bindPeer);
+        messenger.clockOffsets().keySet().forEach(bindPeer);
+        counter(registry, "ha.clock.samples", tags.and("outcome", "accepted"), () -> messenger.clockProbeStats().samples());
+        counter(registry, "ha.clock.samples", tags.and("outcome", "rejected"), () -> messenger.clockProbeStats().rejected());
+    }
+
+    private static double clockOffset(Messenger messenger, String peer) {
+        io.hacluster.ClockOffset o = messenger.clockOffset(peer);
+        return o == null ? Double.NaN : o.offsetMillis();
     }
 
     private void bindElection(MeterRegistry registry, Tags tags) {
@@ -133,6 +171,11 @@ public final class ClusterNodeMetrics implements MeterBinder {
             transition(registry, tags, cause);
         }
         node.onLeaderChange(change -> transition(registry, tags, change.cause()).increment());
+        if (node.database().isPresent()) {  // the lease lives in the database
+            Timer renew = LatencyTimers.histogram("ha.election.lease.renew",
+                    "round trip of a lease renewal the database answered", tags).register(registry);
+            node.onLeaseRenewLatency(nanos -> renew.record(nanos, TimeUnit.NANOSECONDS));
+        }
     }
 
     private Counter transition(MeterRegistry registry, Tags tags, String cause) {

@@ -35,12 +35,17 @@ import java.util.Objects;
  * @param healthCheckTimeoutMillis bound on one health/lag/role check (connect and query), default 2000
  * @param drainTimeoutMillis after {@link DatabaseRouter#reload}, how long old pools wait for borrowed
  *     connections to come back before they are closed anyway, default 30000
+ * @param poolMetrics HikariCP's own metrics for every pool (its {@code MetricsTrackerFactory}, e.g.
+ *     {@code new com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory(registry)},
+ *     which needs micrometer-core on the class path; ha-db-routing itself does not), or null for
+ *     none (the default). Not configuration: code sets it; {@link #toBuilder()} keeps it.
  */
 public record RouterSettings(String name, Dsn master, List<Dsn> replicas, List<Dsn> searchReplicas,
                              int maxOpenConns, int maxIdleConns, long connMaxLifetimeMillis,
                              long connMaxIdleTimeMillis, int queryTimeoutSeconds, int monitorIntervalSeconds,
                              long maxLagBytes, long maxLagMillis, long connectionTimeoutMillis,
-                             long healthCheckTimeoutMillis, long drainTimeoutMillis) {
+                             long healthCheckTimeoutMillis, long drainTimeoutMillis,
+                             com.zaxxer.hikari.metrics.MetricsTrackerFactory poolMetrics) {
 
     public RouterSettings {
         Objects.requireNonNull(master, "master DSN is required");
@@ -88,6 +93,7 @@ public record RouterSettings(String name, Dsn master, List<Dsn> replicas, List<D
         b.connectionTimeoutMillis = connectionTimeoutMillis;
         b.healthCheckTimeoutMillis = healthCheckTimeoutMillis;
         b.drainTimeoutMillis = drainTimeoutMillis;
+        b.poolMetrics = poolMetrics;
         return b;
     }
 
@@ -101,7 +107,8 @@ public record RouterSettings(String name, Dsn master, List<Dsn> replicas, List<D
                 + ", monitorIntervalSeconds=" + monitorIntervalSeconds + ", maxLagBytes=" + maxLagBytes
                 + ", maxLagMillis=" + maxLagMillis + ", connectionTimeoutMillis=" + connectionTimeoutMillis
                 + ", healthCheckTimeoutMillis=" + healthCheckTimeoutMillis
-                + ", drainTimeoutMillis=" + drainTimeoutMillis + "]";
+                + ", drainTimeoutMillis=" + drainTimeoutMillis
+                + (poolMetrics == null ? "" : ", poolMetrics=" + poolMetrics.getClass().getSimpleName()) + "]";
     }
 
     /** Mutable builder for {@link RouterSettings}. */
@@ -121,6 +128,7 @@ public record RouterSettings(String name, Dsn master, List<Dsn> replicas, List<D
         private long connectionTimeoutMillis = 10_000;
         private long healthCheckTimeoutMillis = 2_000;
         private long drainTimeoutMillis = 30_000;
+        private com.zaxxer.hikari.metrics.MetricsTrackerFactory poolMetrics;
 
         private Builder(Dsn master) {
             this.master = master;
@@ -215,11 +223,18 @@ public record RouterSettings(String name, Dsn master, List<Dsn> replicas, List<D
             return this;
         }
 
+        /** @see RouterSettings#poolMetrics() */
+        public Builder poolMetrics(com.zaxxer.hikari.metrics.MetricsTrackerFactory value) {
+            poolMetrics = value;
+            return this;
+        }
+
         /** @throws IllegalArgumentException if a value is out of range */
         public RouterSettings build() {
             return new RouterSettings(name, master, replicas, searchReplicas, maxOpenConns, maxIdleConns,
                     connMaxLifetimeMillis, connMaxIdleTimeMillis, queryTimeoutSeconds, monitorIntervalSeconds,
-                    maxLagBytes, maxLagMillis, connectionTimeoutMillis, healthCheckTimeoutMillis, drainTimeoutMillis);
+                    maxLagBytes, maxLagMillis, connectionTimeoutMillis, healthCheckTimeoutMillis, drainTimeoutMillis,
+                    poolMetrics);
         }
     }
 }

@@ -65,6 +65,9 @@ final class ServerConnections {
         // The router reports unreachable servers itself (master: at start; replicas: the monitor).
         config.setInitializationFailTimeout(-1);
         config.setExceptionOverride(exceptionOverride);
+        if (settings.poolMetrics() != null) {
+            config.setMetricsTrackerFactory(settings.poolMetrics());
+        }
         return new HikariDataSource(config);
     }
 

@@ -93,6 +93,12 @@ final class GossipCore implements Transport.Inbound {
     private final AtomicLong labelDropped = new AtomicLong();
     private final AtomicLong rejectedDropped = new AtomicLong();
     private final AtomicLong overloadDropped = new AtomicLong();
+    private final AtomicLong probes = new AtomicLong();
+    private final AtomicLong probesFailed = new AtomicLong();
+    private final AtomicLong suspicions = new AtomicLong();
+    private final AtomicLong refutations = new AtomicLong();
+    private final AtomicLong bytesReceived = new AtomicLong();
+    private final AtomicLong bytesSent = new AtomicLong();
 
     /** The application callbacks; any may be null. */
     record Listeners(MembershipListener membership, MessageListener messages, MetadataProvider metadata,
@@ -285,7 +291,9 @@ final class GossipCore implements Transport.Inbound {
 
     GossipStats stats() {
         return new GossipStats(packetsReceived.get(), packetsSent.get(), streamsReceived.get(), streamsSent.get(),
-                malformedDropped.get(), labelDropped.get(), rejectedDropped.get(), overloadDropped.get());
+                malformedDropped.get(), labelDropped.get(), rejectedDropped.get(), overloadDropped.get(),
+                probes.get(), probesFailed.get(), suspicions.get(), refutations.get(), bytesReceived.get(),
+                bytesSent.get());
     }
 
     /** State-machine thread: messages waiting in the broadcast queue. */
@@ -397,6 +405,7 @@ final class GossipCore implements Transport.Inbound {
         long deadline = scheduler.nanoTime() + probeInterval.toNanos();
         Probe p = new Probe(node.name, node.incarnation, nextSeqNo());
         probe = p;
+        probes.incrementAndGet();
         Message.Ping ping = new Message.Ping(p.seq, node.name, selfAddr, selfPort, name);
         setAckHandler(p.seq, payload -> probeSucceeded(p), () -> p.nacks++, probeInterval, () -> probeExpired(p));
         InetSocketAddress addr = node.socketAddress();
@@ -490,6 +499,7 @@ final class GossipCore implements Transport.Inbound {
             delta = 1;
         }
         awareness.applyDelta(delta);
+        probesFailed.incrementAndGet();
         log.debug("{}: suspect {} has failed, no acks received", name, p.target);
         suspectNode(new Message.Suspect((int) p.targetIncarnation, p.target, name));
         probeFinished(p);
@@ -899,6 +909,7 @@ final class GossipCore implements Transport.Inbound {
         broadcast(s.node(), codec.encode(s), null);
         state.incarnation = inc;
         state.state = MemberState.SUSPECT;
+        suspicions.incrementAndGet();
         long changeTime = scheduler.nanoTime();
         state.stateChangeNanos = changeTime;
         publish(state, MemberState.ALIVE, state.meta, state.socketAddress());
@@ -968,6 +979,7 @@ final class GossipCore implements Transport.Inbound {
     }
 
     private void refute(NodeState me, long accusedInc) {
+        refutations.incrementAndGet();
         long inc = nextIncarnation();
         if (accusedInc >= inc) {
             inc = skipIncarnation(accusedInc - inc + 1);
@@ -1131,13 +1143,20 @@ final class GossipCore implements Transport.Inbound {
         }
         boolean crc = node != null && node.pMax >= 5;
         packetsSent.incrementAndGet();
-        transport.sendPacket(to, codec.packet(msg, crc));
+        byte[] packet = codec.packet(msg, crc);
+        bytesSent.addAndGet(packet.length);
+        transport.sendPacket(to, packet);
     }
 
     private CompletableFuture<byte[]> exchange(InetSocketAddress to, byte[] req, boolean expectReply, Duration timeout) {
         streamsSent.incrementAndGet();
+        bytesSent.addAndGet(req.length);
         try {
-            return transport.exchange(to, req, expectReply, timeout);
+            return transport.exchange(to, req, expectReply, timeout).whenComplete((reply, err) -> {
+                if (reply != null) {
+                    bytesReceived.addAndGet(reply.length);
+                }
+            });
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -1195,6 +1214,7 @@ final class GossipCore implements Transport.Inbound {
             return;
         }
         packetsReceived.incrementAndGet();
+        bytesReceived.addAndGet(packet.length);
         UnwrappedPacket unwrapped;
         try {
             unwrapped = codec.unwrapPacket(packet);
@@ -1380,6 +1400,7 @@ final class GossipCore implements Transport.Inbound {
             reply.complete(null);
             return reply;
         }
+        bytesReceived.addAndGet(message.length);
         if (pendingPushPulls.incrementAndGet() > MAX_PUSH_PULL_REQUESTS) {
             pendingPushPulls.decrementAndGet();
             overloadDropped.incrementAndGet();
@@ -1390,7 +1411,11 @@ final class GossipCore implements Transport.Inbound {
         scheduler.execute(() -> {
             pendingPushPulls.decrementAndGet();
             try {
-                reply.complete(handleStream(from, message));
+                byte[] answer = handleStream(from, message);
+                if (answer != null) {
+                    bytesSent.addAndGet(answer.length);
+                }
+                reply.complete(answer);
             } catch (RuntimeException e) {
                 malformedDropped.incrementAndGet();
                 log.warn("{}: failed to handle stream from {}", name, from, e);

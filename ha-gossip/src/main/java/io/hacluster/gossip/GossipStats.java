@@ -14,8 +14,25 @@ package io.hacluster.gossip;
  *                           incompatible protocol, over-limit push/pull concurrency)
  * @param overloadDropped    inbound messages dropped because their handoff queue was full
  *                           (counted per message, not per datagram)
+ * @param probes             failure-detector probes this node started (one per probe interval)
+ * @param probesFailed       of those, probes that got no ack, direct, indirect or over TCP (the
+ *                           target became suspect)
+ * @param suspicions         times this node marked a member suspect (its own probe or a suspect
+ *                           message it accepted)
+ * @param refutations        times this node refuted a suspect or dead message about itself
+ * @param bytesReceived      bytes of datagrams and streams received (as on the wire, before
+ *                           decoding), stream replies included
+ * @param bytesSent          bytes of datagrams and streams sent, stream replies included
  */
 public record GossipStats(long packetsReceived, long packetsSent, long streamsReceived, long streamsSent,
                           long malformedDropped, long labelDropped, long rejectedDropped,
-                          long overloadDropped) {
+                          long overloadDropped, long probes, long probesFailed, long suspicions,
+                          long refutations, long bytesReceived, long bytesSent) {
+
+    /** The counters of earlier versions; the others zero. */
+    public GossipStats(long packetsReceived, long packetsSent, long streamsReceived, long streamsSent,
+                       long malformedDropped, long labelDropped, long rejectedDropped, long overloadDropped) {
+        this(packetsReceived, packetsSent, streamsReceived, streamsSent, malformedDropped, labelDropped,
+                rejectedDropped, overloadDropped, 0, 0, 0, 0, 0, 0);
+    }
 }
