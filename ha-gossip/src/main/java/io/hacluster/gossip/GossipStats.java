@@ -14,8 +14,15 @@ package io.hacluster.gossip;
  *                           incompatible protocol, over-limit push/pull concurrency)
  * @param overloadDropped    inbound messages dropped because their handoff queue was full
  *                           (counted per message, not per datagram)
+ * @param encryptionDropped  inbound packets and streams dropped because no installed key decrypted
+ *                           them, or because they were plaintext while
+ *                           {@link GossipConfig#gossipVerifyIncoming()} is on; also encrypted
+ *                           input at a node without a keyring
+ * @param membersRefused     alive messages for unknown nodes refused by the member-table cap
+ *                           ({@link GossipConfig#maxMembers()}) or the admission rate
+ *                           ({@link GossipConfig#memberAdmissionsPerSecond()})
  */
 public record GossipStats(long packetsReceived, long packetsSent, long streamsReceived, long streamsSent,
                           long malformedDropped, long labelDropped, long rejectedDropped,
-                          long overloadDropped) {
+                          long overloadDropped, long encryptionDropped, long membersRefused) {
 }
