@@ -104,6 +104,7 @@ public final class ClusterNode implements AutoCloseable {
     private volatile Election election;
     /** With a database router only: jobs need the master database. */
     private volatile JobServer jobServer;
+    private volatile io.hacluster.security.ClusterKeyring keyring;
     /** Leader listeners, also those added before start; the election reads this list. */
     private final List<Consumer<LeaderChange>> leaderListeners = new CopyOnWriteArrayList<>();
     /** Completes when close() has finished; a second closer waits for it. */
@@ -220,13 +221,25 @@ public final class ClusterNode implements AutoCloseable {
         });
         clusterThread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
 
+        io.hacluster.gossip.Keyring gossipKeys;
+        try {
+            gossipKeys = io.hacluster.security.GossipEncryption.keyringFor(settings,
+                    options.discoveryConnections != null ? options.discoveryConnections
+                            : router != null ? router::master : null, id);
+        } catch (java.sql.SQLException e) {
+            throw new ClusterStartException("cannot read the gossip key from the database (SQLState "
+                    + e.getSQLState() + "): " + e.getMessage(), e);
+        }
         GossipConfig gossipConfig = options.gossipTuning.apply(GossipConfig
                 .preset(settings.gossipPreset().isBlank() ? "lan" : settings.gossipPreset(), id).toBuilder()
                 .bindHost(bindHost)
                 .bindPort(settings.gossipPort())
                 .advertiseHost(advertisedIp.getHostAddress())
                 .advertisePort(settings.gossipPort())
-                .enableCompression(settings.enableGossipCompression()))
+                .enableCompression(settings.enableGossipCompression())
+                .keyring(gossipKeys)
+                .gossipVerifyIncoming(settings.gossipVerifyIncoming())
+                .gossipVerifyOutgoing(settings.gossipVerifyOutgoing()))
                 .build();
 
         bestEffort = new GossipBestEffortChannel(gossipConfig.udpBufferSize());
@@ -250,6 +263,12 @@ public final class ClusterNode implements AutoCloseable {
                 created.registerHandler(JobServer.WAKE_EVENT, in -> jobs.wake());
             }
             operations.registerOn(created);
+            if (gossipConfig.keyring() != null) {
+                io.hacluster.security.ClusterKeyring k = new io.hacluster.security.ClusterKeyring(id,
+                        gossipConfig.keyring(), this::gather, options.sendTimeout);
+                created.registerHandler(io.hacluster.security.ClusterKeyring.EVENT, k::handle);
+                keyring = k;
+            }
             messenger = created;
         }
         InetSocketAddress streaming = messenger.start();
@@ -901,7 +920,8 @@ public final class ClusterNode implements AutoCloseable {
     public void registerHandler(String event, MessageHandler handler) {
         java.util.Objects.requireNonNull(event, "event");
         java.util.Objects.requireNonNull(handler, "handler");
-        if (event.equals(Election.EVENT) || event.equals(JobServer.WAKE_EVENT) || NodeOperations.isReserved(event)) {
+        if (event.equals(Election.EVENT) || event.equals(JobServer.WAKE_EVENT) || NodeOperations.isReserved(event)
+                || event.equals(io.hacluster.security.ClusterKeyring.EVENT)) {
             throw new IllegalArgumentException("the event " + event + " is reserved for the library");
         }
         synchronized (earlyHandlers) {
@@ -966,6 +986,21 @@ public final class ClusterNode implements AutoCloseable {
         List<String> targets = new ArrayList<>(liveOthers());
         targets.add(id);
         return m.gather(event, data, timeout, targets);
+    }
+
+    /**
+     * Cluster-wide gossip key rotation (serf's {@code keys}): install, use, remove and list keys on
+     * every live node. See docs/security.md.
+     *
+     * @throws IllegalStateException when gossip encryption is off or the node is not started
+     */
+    public io.hacluster.security.ClusterKeyring keyring() {
+        io.hacluster.security.ClusterKeyring k = keyring;
+        if (k == null) {
+            throw new IllegalStateException(messenger == null ? "node is " + state + "; start it first"
+                    : "gossip encryption is off (ClusterSettings.EnableExperimentalGossipEncryption)");
+        }
+        return k;
     }
 
     /** Fault injection on this node's streaming connections, for tests and drills. */

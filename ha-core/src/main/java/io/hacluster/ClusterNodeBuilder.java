@@ -356,10 +356,6 @@ public final class ClusterNodeBuilder {
         if (!cluster.enable()) {
             throw new IllegalStateException("ClusterSettings.Enable is false: this node is not meant to cluster");
         }
-        if (cluster.enableExperimentalGossipEncryption()) {
-            throw new IllegalStateException("ClusterSettings.EnableExperimentalGossipEncryption is not supported "
-                    + "by ClusterNode yet; turn it off (gossip would otherwise run unencrypted against your intent)");
-        }
         return new ClusterNode(this, effective);
     }
 

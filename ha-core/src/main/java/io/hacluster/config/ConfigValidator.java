@@ -111,6 +111,14 @@ final class ConfigValidator {
         positive(C + "MaxMessageSizeBytes", c.maxMessageSizeBytes(), problems);
         positive(C + "PeerQueueSize", c.peerQueueSize(), problems);
         positive(C + "MaxClockSkewMilliseconds", c.maxClockSkewMilliseconds(), problems);
+        if (!c.gossipEncryptionKey().isEmpty()) {
+            try {
+                io.hacluster.gossip.Keyring.decodeKey(c.gossipEncryptionKey());
+            } catch (IllegalArgumentException e) {
+                // never quoted: the value is a secret, and a near-miss of one
+                problems.add(C + "GossipEncryptionKey: (not shown) " + e.getMessage());
+            }
+        }
     }
 
     private static void checkSql(SqlSettings s, List<String> problems) {

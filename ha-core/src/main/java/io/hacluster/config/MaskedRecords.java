@@ -19,10 +19,18 @@ final class MaskedRecords {
     private MaskedRecords() {
     }
 
+    /** Fields that hold a secret outright: printed as {@code ****} when set, whatever they hold. */
+    private static final java.util.Set<String> SECRETS = java.util.Set.of("gossipEncryptionKey");
+
     static String toString(Record settings) {
         StringJoiner fields = new StringJoiner(", ", settings.getClass().getSimpleName() + "[", "]");
         for (RecordComponent component : settings.getClass().getRecordComponents()) {
-            fields.add(component.getName() + "=" + masked(value(settings, component)));
+            Object value = value(settings, component);
+            if (SECRETS.contains(component.getName())) {
+                fields.add(component.getName() + "=" + (value == null || "".equals(value) ? "" : "****"));
+                continue;
+            }
+            fields.add(component.getName() + "=" + masked(value));
         }
         return fields.toString();
     }

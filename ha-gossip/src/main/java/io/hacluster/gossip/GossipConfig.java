@@ -48,6 +48,21 @@ import java.util.Objects;
  *                                {@link Duration#ZERO} disables. Not in memberlist: this is serf's
  *                                reconnect (same default, 30 s), which memberlist leaves to its user
  * @param reconnectTimeout        failed nodes are no longer tried after this long (serf: 24 h)
+ * @param keyring                 gossip encryption keys ({@code Keyring}), or {@code null} for none
+ *                                (memberlist's {@code Keyring}/{@code SecretKey})
+ * @param gossipVerifyIncoming    with a keyring: drop (and count) packets and streams that are not
+ *                                encrypted; false accepts plaintext too, to move a live cluster to
+ *                                encryption (memberlist's {@code GossipVerifyIncoming}, default true)
+ * @param gossipVerifyOutgoing    with a keyring: encrypt what is sent; false sends plaintext, the
+ *                                first step of that move ({@code GossipVerifyOutgoing}, default true)
+ * @param maxMembers              most entries the member table holds (alive, suspect, dead and left
+ *                                alike, this node included); alive messages for further unknown
+ *                                nodes are refused and counted. Not in memberlist, which grows
+ *                                without bound (default 1024)
+ * @param memberAdmissionsPerSecond unknown nodes admitted per second (token bucket with a burst of
+ *                                the same size); further ones are refused and counted and come
+ *                                back with the next gossip or push/pull. Not in memberlist
+ *                                (default 256)
  */
 public record GossipConfig(
         String name,
@@ -79,7 +94,12 @@ public record GossipConfig(
         Duration deadNodeReclaimTime,
         int handoffQueueDepth,
         Duration reconnectInterval,
-        Duration reconnectTimeout) {
+        Duration reconnectTimeout,
+        Keyring keyring,
+        boolean gossipVerifyIncoming,
+        boolean gossipVerifyOutgoing,
+        int maxMembers,
+        int memberAdmissionsPerSecond) {
 
     /** memberlist's {@code MetaMaxSize}: node metadata is at most 512 bytes. */
     public static final int META_MAX_SIZE = 512;
@@ -130,6 +150,9 @@ public record GossipConfig(
         if (indirectChecks < 0 || retransmitMult < 1 || suspicionMult < 1 || suspicionMaxTimeoutMult < 1
                 || awarenessMaxMultiplier < 1 || gossipNodes < 0 || handoffQueueDepth < 1) {
             throw new IllegalArgumentException("counts and multipliers must be positive");
+        }
+        if (maxMembers < 1 || memberAdmissionsPerSecond < 1) {
+            throw new IllegalArgumentException("maxMembers and memberAdmissionsPerSecond must be positive");
         }
         if (udpBufferSize < 576 || udpBufferSize > 65_507) {
             throw new IllegalArgumentException("udpBufferSize must be 576..65507, was " + udpBufferSize);
@@ -235,6 +258,11 @@ public record GossipConfig(
         private int handoffQueueDepth = 1024;
         private Duration reconnectInterval = Duration.ofSeconds(30);
         private Duration reconnectTimeout = Duration.ofHours(24);
+        private Keyring keyring;
+        private boolean gossipVerifyIncoming = true;
+        private boolean gossipVerifyOutgoing = true;
+        private int maxMembers = 1024;
+        private int memberAdmissionsPerSecond = 256;
 
         private Builder(String name) {
             this.name = name;
@@ -253,6 +281,9 @@ public record GossipConfig(
             enableCompression = c.enableCompression; udpBufferSize = c.udpBufferSize;
             deadNodeReclaimTime = c.deadNodeReclaimTime; handoffQueueDepth = c.handoffQueueDepth;
             reconnectInterval = c.reconnectInterval; reconnectTimeout = c.reconnectTimeout;
+            keyring = c.keyring; gossipVerifyIncoming = c.gossipVerifyIncoming;
+            gossipVerifyOutgoing = c.gossipVerifyOutgoing; maxMembers = c.maxMembers;
+            memberAdmissionsPerSecond = c.memberAdmissionsPerSecond;
         }
 
         public Builder name(String v) { name = v; return this; }
@@ -286,6 +317,12 @@ public record GossipConfig(
         public Builder handoffQueueDepth(int v) { handoffQueueDepth = v; return this; }
         public Builder reconnectInterval(Duration v) { reconnectInterval = v; return this; }
         public Builder reconnectTimeout(Duration v) { reconnectTimeout = v; return this; }
+        /** Encrypts gossip with this keyring ({@code null}: no encryption). The keyring stays live: rotate it in place. */
+        public Builder keyring(Keyring v) { keyring = v; return this; }
+        public Builder gossipVerifyIncoming(boolean v) { gossipVerifyIncoming = v; return this; }
+        public Builder gossipVerifyOutgoing(boolean v) { gossipVerifyOutgoing = v; return this; }
+        public Builder maxMembers(int v) { maxMembers = v; return this; }
+        public Builder memberAdmissionsPerSecond(int v) { memberAdmissionsPerSecond = v; return this; }
 
         /** Validates and builds. */
         public GossipConfig build() {
@@ -295,7 +332,8 @@ public record GossipConfig(
                     suspicionMaxTimeoutMult, pushPullInterval, probeInterval, probeTimeout, disableTcpPings,
                     awarenessMaxMultiplier, gossipNodes, gossipInterval, gossipToTheDeadTime,
                     enableCompression, udpBufferSize, deadNodeReclaimTime, handoffQueueDepth,
-                    reconnectInterval, reconnectTimeout);
+                    reconnectInterval, reconnectTimeout, keyring, gossipVerifyIncoming, gossipVerifyOutgoing,
+                    maxMembers, memberAdmissionsPerSecond);
         }
     }
 }

@@ -99,6 +99,13 @@ final class GossipCore implements Transport.Inbound {
     private final AtomicLong refutations = new AtomicLong();
     private final AtomicLong bytesReceived = new AtomicLong();
     private final AtomicLong bytesSent = new AtomicLong();
+    private final AtomicLong encryptionDropped = new AtomicLong();
+    private final AtomicLong membersRefused = new AtomicLong();
+    /** Warnings a peer can trigger at will: at most one line per kind every 10 s. */
+    private final WarnLimiter warnings = new WarnLimiter(log, Duration.ofSeconds(10));
+    /** Admission token bucket for unknown nodes (state-machine thread only). */
+    private double admissionTokens = -1;
+    private long admissionRefillNanos;
 
     /** The application callbacks; any may be null. */
     record Listeners(MembershipListener membership, MessageListener messages, MetadataProvider metadata,
@@ -254,10 +261,6 @@ final class GossipCore implements Transport.Inbound {
         return incarnation;
     }
 
-    private long skipIncarnation(long offset) {
-        incarnation = (incarnation + offset) & 0xFFFF_FFFFL;
-        return incarnation;
-    }
 
     private int nextSeqNo() {
         return ++seqNo;
@@ -293,7 +296,7 @@ final class GossipCore implements Transport.Inbound {
         return new GossipStats(packetsReceived.get(), packetsSent.get(), streamsReceived.get(), streamsSent.get(),
                 malformedDropped.get(), labelDropped.get(), rejectedDropped.get(), overloadDropped.get(),
                 probes.get(), probesFailed.get(), suspicions.get(), refutations.get(), bytesReceived.get(),
-                bytesSent.get());
+                bytesSent.get(), encryptionDropped.get(), membersRefused.get());
     }
 
     /** State-machine thread: messages waiting in the broadcast queue. */
@@ -460,7 +463,7 @@ final class GossipCore implements Transport.Inbound {
         try {
             return codec.decodeStream(reply) instanceof Message.Ack ack && ack.seqNo() == seq;
         } catch (MalformedMessageException e) {
-            countMalformed(e);
+            countMalformed(e, "TCP ping reply", "a probed node");
             return false;
         }
     }
@@ -487,7 +490,8 @@ final class GossipCore implements Transport.Inbound {
         }
         p.done = true;
         if (p.tcpContact) {
-            log.warn("{}: reached {} over TCP but UDP probes failed, network may be misconfigured", name, p.target);
+            warnings.warn("tcp-only", name + ": reached " + PeerText.escape(p.target)
+                    + " over TCP but UDP probes failed, network may be misconfigured");
             awareness.applyDelta(-1);
             probeFinished(p);
             return;
@@ -633,7 +637,7 @@ final class GossipCore implements Transport.Inbound {
                 mergeRemoteState(join, pp);
                 result.complete(null);
             } catch (MalformedMessageException e) {
-                countMalformed(e);
+                countMalformed(e, "push/pull reply", addr);
                 result.completeExceptionally(new GossipException("push/pull with " + addr + ": " + e.getMessage()));
             } catch (RuntimeException e) {
                 result.completeExceptionally(e);
@@ -772,20 +776,23 @@ final class GossipCore implements Transport.Inbound {
         byte[] vsn = a.vsn();
         if (vsn != null && vsn.length >= 3 && (vsn[1] & 0xFF) < (vsn[0] & 0xFF)) {
             rejectedDropped.incrementAndGet();
-            log.warn("{}: ignoring alive for {}: protocol max below min", name, a.node());
+            warnings.warn("alive-vsn", name + ": ignoring alive for " + PeerText.escape(a.node())
+                    + ": protocol max below min");
             return;
         }
         InetSocketAddress addr = NodeState.toSocketAddress(a.addr(), a.port());
         if (addr == null) {
             rejectedDropped.incrementAndGet();
-            log.warn("{}: ignoring alive for {}: address is not 4 or 16 bytes", name, a.node());
+            warnings.warn("alive-addr", name + ": ignoring alive for " + PeerText.escape(a.node())
+                    + ": address is not 4 or 16 bytes");
             return;
         }
         byte[] meta = a.meta() == null ? EMPTY : a.meta();
         if (listeners.aliveFilter() != null && !isSelfName) {
             if (vsn == null || vsn.length < 6) {
                 rejectedDropped.incrementAndGet();
-                log.warn("{}: ignoring alive for {}: no version vector for the alive filter", name, a.node());
+                warnings.warn("alive-vsn", name + ": ignoring alive for " + PeerText.escape(a.node())
+                        + ": no version vector for the alive filter");
                 return;
             }
             Member candidate = new Member(a.node(), addr, meta, MemberState.ALIVE,
@@ -795,19 +802,23 @@ final class GossipCore implements Transport.Inbound {
             try {
                 accepted = listeners.aliveFilter().accept(candidate);
             } catch (RuntimeException e) {
-                log.warn("{}: alive filter threw for {}; rejecting", name, a.node(), e);
+                log.warn("{}: alive filter threw for {}; rejecting", name, PeerText.escape(a.node()), e);
                 accepted = false;
             }
             if (!accepted) {
                 rejectedDropped.incrementAndGet();
-                log.debug("{}: alive filter rejected {}", name, a.node());
+                log.debug("{}: alive filter rejected {}", name, PeerText.escape(a.node()));
                 return;
             }
         }
 
         NodeState state = nodeMap.get(a.node());
         boolean updatesNode = false;
+        boolean fresh = state == null;
         if (state == null) {
+            if (!bootstrap && !admitNewMember(a.node(), addr)) {
+                return;
+            }
             state = new NodeState(a.node(), a.addr(), a.port(), meta, MemberState.DEAD);
             state.setVersions(vsn);
             nodeMap.put(a.node(), state);
@@ -820,12 +831,12 @@ final class GossipCore implements Transport.Inbound {
             boolean canReclaim = !config.deadNodeReclaimTime().isZero()
                     && scheduler.nanoTime() - state.stateChangeNanos > config.deadNodeReclaimTime().toNanos();
             if (state.state == MemberState.LEFT || (state.state == MemberState.DEAD && canReclaim)) {
-                log.info("{}: updating address for left or failed node {}", name, state.name);
+                log.info("{}: updating address for left or failed node {}", name, PeerText.escape(state.name));
                 updatesNode = true;
             } else {
                 rejectedDropped.incrementAndGet();
-                log.warn("{}: conflicting address for {}: mine {} theirs {} (state {})", name, state.name,
-                        state.socketAddress(), addr, state.state);
+                warnings.warn("conflict", name + ": conflicting address for " + PeerText.escape(state.name)
+                        + ": mine " + state.socketAddress() + " theirs " + addr + " (state " + state.state + ")");
                 if (listeners.conflicts() != null) {
                     NodeState other = new NodeState(a.node(), a.addr(), a.port(), meta, MemberState.ALIVE);
                     other.incarnation = Integer.toUnsignedLong(a.incarnation());
@@ -842,10 +853,13 @@ final class GossipCore implements Transport.Inbound {
 
         long inc = Integer.toUnsignedLong(a.incarnation());
         boolean isLocalNode = state.name.equals(name);
-        if (inc <= state.incarnation && !isLocalNode && !updatesNode) {
+        // A node new to the table takes any incarnation above 0 (memberlist's rule); a known one
+        // only a newer one, in serial order (see Incarnations).
+        boolean stale = fresh ? inc == 0 : !Incarnations.newer(inc, state.incarnation);
+        if (stale && !isLocalNode && !updatesNode) {
             return;
         }
-        if (inc < state.incarnation && isLocalNode) {
+        if (isLocalNode && Incarnations.older(inc, state.incarnation)) {
             return;
         }
         Suspicion timer = nodeTimers.remove(a.node());
@@ -862,7 +876,7 @@ final class GossipCore implements Transport.Inbound {
                 return;
             }
             refute(state, inc);
-            log.warn("{}: refuting an alive message for ourselves (incarnation {})", name, inc);
+            warnings.warn("refute-alive", name + ": refuting an alive message for ourselves (incarnation " + inc + ")");
         } else {
             broadcast(a.node(), codec.encode(a), notify);
             state.setVersions(vsn);
@@ -884,7 +898,7 @@ final class GossipCore implements Transport.Inbound {
             return;
         }
         long inc = Integer.toUnsignedLong(s.incarnation());
-        if (inc < state.incarnation) {
+        if (Incarnations.older(inc, state.incarnation)) {
             return;
         }
         Suspicion existing = nodeTimers.get(s.node());
@@ -900,9 +914,10 @@ final class GossipCore implements Transport.Inbound {
         if (state.name.equals(name)) {
             refute(state, inc);
             if (name.equals(s.from())) {
-                log.info("{}: refuting a suspicion raised by our previous run (a restart under the same name)", name);
+                warnings.info("refute-own", name + ": refuting a suspicion raised by our previous run (a restart under the same name)");
             } else {
-                log.warn("{}: refuting a suspect message (from {})", name, s.from());
+                warnings.warn("refute-suspect", name + ": refuting a suspect message (from "
+                        + PeerText.escape(s.from()) + ")");
             }
             return;
         }
@@ -926,7 +941,7 @@ final class GossipCore implements Transport.Inbound {
         nodeTimers.put(nodeName, new Suspicion(scheduler, s.from(), k, min, max, () -> {
             NodeState st = nodeMap.get(nodeName);
             if (st != null && st.state == MemberState.SUSPECT && st.stateChangeNanos == changeTime && !shutdown) {
-                log.info("{}: marking {} as failed, suspect timeout reached", name, nodeName);
+                log.info("{}: marking {} as failed, suspect timeout reached", name, PeerText.escape(nodeName));
                 deadNode(new Message.Dead((int) st.incarnation, nodeName, name), null);
             }
         }));
@@ -938,7 +953,7 @@ final class GossipCore implements Transport.Inbound {
             return;
         }
         long inc = Integer.toUnsignedLong(d.incarnation());
-        if (inc < state.incarnation) {
+        if (Incarnations.older(inc, state.incarnation)) {
             return;
         }
         Suspicion timer = nodeTimers.remove(d.node());
@@ -952,9 +967,10 @@ final class GossipCore implements Transport.Inbound {
             if (!leaving) {
                 refute(state, inc);
                 if (name.equals(d.from())) {
-                    log.info("{}: refuting the leave of our previous run (a restart under the same name)", name);
+                    warnings.info("refute-own", name + ": refuting the leave of our previous run (a restart under the same name)");
                 } else {
-                    log.warn("{}: refuting a dead message (from {})", name, d.from());
+                    warnings.warn("refute-dead", name + ": refuting a dead message (from "
+                            + PeerText.escape(d.from()) + ")");
                 }
                 return;
             }
@@ -980,10 +996,8 @@ final class GossipCore implements Transport.Inbound {
 
     private void refute(NodeState me, long accusedInc) {
         refutations.incrementAndGet();
-        long inc = nextIncarnation();
-        if (accusedInc >= inc) {
-            inc = skipIncarnation(accusedInc - inc + 1);
-        }
+        long inc = Incarnations.refuting(incarnation, accusedInc);
+        incarnation = inc;
         me.incarnation = inc;
         awareness.applyDelta(1); // being accused is a hint that we are the unhealthy one
         Message.Alive a = new Message.Alive((int) inc, me.name, me.addr, me.port, me.meta, me.versions());
@@ -1219,12 +1233,11 @@ final class GossipCore implements Transport.Inbound {
         try {
             unwrapped = codec.unwrapPacket(packet);
         } catch (MalformedMessageException e) {
-            countMalformed(e);
-            log.debug("{}: dropped packet from {}: {}", name, from, e.getMessage());
+            countMalformed(e, "packet", from);
             return;
         } catch (RuntimeException e) {
             malformedDropped.incrementAndGet();
-            log.warn("{}: dropped packet from {}: decoder failed", name, from, e);
+            warnings.warn("decoder", name + ": dropped packet from " + from + ": decoder failed: " + e);
             return;
         }
         if (unwrapped.truncatedParts() > 0) {
@@ -1238,12 +1251,11 @@ final class GossipCore implements Transport.Inbound {
             try {
                 m = codec.decode(part);
             } catch (MalformedMessageException e) {
-                countMalformed(e);
-                log.debug("{}: dropped message from {}: {}", name, from, e.getMessage());
+                countMalformed(e, "message", from);
                 continue;
             } catch (RuntimeException e) {
                 malformedDropped.incrementAndGet();
-                log.warn("{}: dropped message from {}: decoder failed", name, from, e);
+                warnings.warn("decoder", name + ": dropped message from " + from + ": decoder failed: " + e);
                 continue;
             }
             AtomicInteger budget;
@@ -1256,7 +1268,7 @@ final class GossipCore implements Transport.Inbound {
                 budget = pendingOtherMessages;
             } else {
                 if (m instanceof Message.Err err) {
-                    log.debug("{}: peer {} reported error: {}", name, from, err.error());
+                    log.debug("{}: peer {} reported error: {}", name, from, PeerText.escape(err.error()));
                 } else {
                     rejectedDropped.incrementAndGet();
                     log.debug("{}: unexpected {} in a packet from {}", name, m.type(), from);
@@ -1299,17 +1311,63 @@ final class GossipCore implements Transport.Inbound {
                 handleMessage(from, m);
             } catch (RuntimeException e) {
                 malformedDropped.incrementAndGet();
-                log.warn("{}: dropped {} from {}: {}", name, m.type(), from, e.toString());
+                warnings.warn("handler", name + ": dropped " + m.type() + " from " + from + ": "
+                        + PeerText.escape(e.toString()));
             }
         }
     }
 
-    private void countMalformed(MalformedMessageException e) {
+    /**
+     * Counts a dropped input under its reason. Decryption failures are logged (rate-limited): a
+     * node with the wrong key, or a peer still sending plaintext while this one verifies
+     * incoming traffic, must be visible to the operator; other malformed input only at debug.
+     */
+    private void countMalformed(MalformedMessageException e, String what, Object from) {
         if (e.reason() == MalformedMessageException.Reason.LABEL_MISMATCH) {
             labelDropped.incrementAndGet();
+        } else if (e.reason() == MalformedMessageException.Reason.ENCRYPTION) {
+            encryptionDropped.incrementAndGet();
+            warnings.warn("encryption", name + ": dropped " + what + " from " + from + ": "
+                    + PeerText.escape(e.getMessage()) + " (a peer with another gossip key, or one sending "
+                    + "plaintext while this node verifies incoming gossip)");
+            return;
         } else {
             malformedDropped.incrementAndGet();
         }
+        if (log.isDebugEnabled()) {
+            log.debug("{}: dropped {} from {}: {}", name, what, from, PeerText.escape(e.getMessage()));
+        }
+    }
+
+    /**
+     * Whether an unknown node may enter the member table: the table is below
+     * {@link GossipConfig#maxMembers()} and the admission bucket
+     * ({@link GossipConfig#memberAdmissionsPerSecond()}) has a token. A refusal is counted and
+     * logged (rate-limited); the node comes back with later gossip if it is real.
+     */
+    private boolean admitNewMember(String node, InetSocketAddress addr) {
+        if (nodeMap.size() >= config.maxMembers()) {
+            membersRefused.incrementAndGet();
+            warnings.warn("member-cap", name + ": member table full (" + config.maxMembers()
+                    + " entries); refusing new node " + PeerText.escape(node) + " at " + addr);
+            return false;
+        }
+        long now = scheduler.nanoTime();
+        int rate = config.memberAdmissionsPerSecond();
+        if (admissionTokens < 0) {
+            admissionTokens = rate;
+        } else {
+            admissionTokens = Math.min(rate, admissionTokens + (now - admissionRefillNanos) * (rate / 1e9));
+        }
+        admissionRefillNanos = now;
+        if (admissionTokens < 1) {
+            membersRefused.incrementAndGet();
+            warnings.warn("member-rate", name + ": more than " + rate + " new nodes a second; refusing "
+                    + PeerText.escape(node) + " at " + addr);
+            return false;
+        }
+        admissionTokens -= 1;
+        return true;
     }
 
     private void handleMessage(InetSocketAddress from, Message m) {
@@ -1359,7 +1417,8 @@ final class GossipCore implements Transport.Inbound {
     private void handlePing(InetSocketAddress from, Message.Ping p) {
         if (p.node() != null && !p.node().isEmpty() && !p.node().equals(name)) {
             rejectedDropped.incrementAndGet();
-            log.warn("{}: got ping for unexpected node '{}' from {}", name, p.node(), from);
+            warnings.warn("ping-target", name + ": got ping for unexpected node '" + PeerText.escape(p.node())
+                    + "' from " + from);
             return;
         }
         sendMsg(replyAddress(from, p.sourceAddr(), p.sourcePort()), null,
@@ -1404,7 +1463,7 @@ final class GossipCore implements Transport.Inbound {
         if (pendingPushPulls.incrementAndGet() > MAX_PUSH_PULL_REQUESTS) {
             pendingPushPulls.decrementAndGet();
             overloadDropped.incrementAndGet();
-            log.warn("{}: too many pending stream requests; dropping one from {}", name, from);
+            warnings.warn("stream-overload", name + ": too many pending stream requests; dropping one from " + from);
             reply.complete(null);
             return reply;
         }
@@ -1418,7 +1477,8 @@ final class GossipCore implements Transport.Inbound {
                 reply.complete(answer);
             } catch (RuntimeException e) {
                 malformedDropped.incrementAndGet();
-                log.warn("{}: failed to handle stream from {}", name, from, e);
+                warnings.warn("stream-handler", name + ": failed to handle stream from " + from + ": "
+                        + PeerText.escape(e.toString()));
                 reply.complete(null);
             }
         });
@@ -1434,8 +1494,7 @@ final class GossipCore implements Transport.Inbound {
         try {
             m = codec.decodeStream(bytes);
         } catch (MalformedMessageException e) {
-            countMalformed(e);
-            log.debug("{}: dropped stream from {}: {}", name, from, e.getMessage());
+            countMalformed(e, "stream", from);
             return null;
         }
         if (m instanceof PushPull pp) {
@@ -1443,7 +1502,8 @@ final class GossipCore implements Transport.Inbound {
             try {
                 mergeRemoteState(pp.header().join(), pp);
             } catch (GossipException e) {
-                log.warn("{}: push/pull from {} not merged: {}", name, from, e.getMessage());
+                warnings.warn("push-pull", name + ": push/pull from " + from + " not merged: "
+                        + PeerText.escape(e.getMessage()));
             }
             return reply;
         }
@@ -1451,7 +1511,8 @@ final class GossipCore implements Transport.Inbound {
         if (msg instanceof Message.Ping p) {
             if (p.node() != null && !p.node().isEmpty() && !p.node().equals(name)) {
                 rejectedDropped.incrementAndGet();
-                log.warn("{}: got stream ping for unexpected node '{}' from {}", name, p.node(), from);
+                warnings.warn("ping-target", name + ": got stream ping for unexpected node '"
+                        + PeerText.escape(p.node()) + "' from " + from);
                 return null;
             }
             return codec.stream(new Message.Ack(p.seqNo(), EMPTY));
@@ -1461,7 +1522,7 @@ final class GossipCore implements Transport.Inbound {
             return null;
         }
         rejectedDropped.incrementAndGet();
-        log.warn("{}: unexpected {} stream from {}", name, msg.type(), from);
+        warnings.warn("stream-type", name + ": unexpected " + msg.type() + " stream from " + from);
         return null;
     }
 }

@@ -23,16 +23,24 @@ package io.hacluster.gossip;
  * @param bytesReceived      bytes of datagrams and streams received (as on the wire, before
  *                           decoding), stream replies included
  * @param bytesSent          bytes of datagrams and streams sent, stream replies included
+ * @param encryptionDropped  inbound packets and streams dropped because no installed key decrypted
+ *                           them, or because they were plaintext while
+ *                           {@link GossipConfig#gossipVerifyIncoming()} is on; also encrypted
+ *                           input at a node without a keyring
+ * @param membersRefused     alive messages for unknown nodes refused by the member-table cap
+ *                           ({@link GossipConfig#maxMembers()}) or the admission rate
+ *                           ({@link GossipConfig#memberAdmissionsPerSecond()})
  */
 public record GossipStats(long packetsReceived, long packetsSent, long streamsReceived, long streamsSent,
                           long malformedDropped, long labelDropped, long rejectedDropped,
                           long overloadDropped, long probes, long probesFailed, long suspicions,
-                          long refutations, long bytesReceived, long bytesSent) {
+                          long refutations, long bytesReceived, long bytesSent, long encryptionDropped,
+                          long membersRefused) {
 
     /** The counters of earlier versions; the others zero. */
     public GossipStats(long packetsReceived, long packetsSent, long streamsReceived, long streamsSent,
                        long malformedDropped, long labelDropped, long rejectedDropped, long overloadDropped) {
         this(packetsReceived, packetsSent, streamsReceived, streamsSent, malformedDropped, labelDropped,
-                rejectedDropped, overloadDropped, 0, 0, 0, 0, 0, 0);
+                rejectedDropped, overloadDropped, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 }

@@ -28,11 +28,12 @@ final class WireCodec {
         this.packetOverhead = udpBufferSize - Packets.payloadBudget(udpBufferSize, options);
     }
 
-    /** Options from a gossip configuration: label, label check, compression; no encryption. */
+    /** Options from a gossip configuration: label, label check, compression, encryption. */
     static WireCodec forConfig(GossipConfig config) {
         WireOptions o = WireOptions.DEFAULT.withLabel(config.label()).withCompression(config.enableCompression());
-        o = new WireOptions(o.label(), config.skipInboundLabelCheck(), o.cipher(), o.verifyIncoming(),
-                o.verifyOutgoing(), o.compress(), o.limits());
+        o = new WireOptions(o.label(), config.skipInboundLabelCheck(),
+                config.keyring() == null ? null : config.keyring().cipherFor(config.protocolVersion()),
+                config.gossipVerifyIncoming(), config.gossipVerifyOutgoing(), o.compress(), o.limits());
         return new WireCodec(o, config.udpBufferSize());
     }
 
