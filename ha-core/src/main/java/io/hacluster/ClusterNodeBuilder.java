@@ -57,10 +57,22 @@ public final class ClusterNodeBuilder {
     /** Set by {@link #electionQuorum}; null: from the configuration's JobSettings. */
     Integer electionQuorum;
     Clock clock = Clock.systemUTC();
+    /** Cluster keys for the keyed stream HELLO; null: none (docs/security.md). */
+    io.hacluster.messaging.StreamKeys streamKeys;
     /** For tests: the lease's connections instead of the router's master; null for the router. */
     ConnectionSource leaseConnections;
 
     ClusterNodeBuilder() {
+    }
+
+    /**
+     * The cluster keys that authenticate the StreamingPort's HELLO (challenge-response HMAC, see
+     * docs/security.md): normally the gossip keyring's keys, primary first. Null (the default): no
+     * keyed HELLO; every node of a cluster needs keys, or none.
+     */
+    public ClusterNodeBuilder streamKeys(io.hacluster.messaging.StreamKeys keys) {
+        this.streamKeys = keys;
+        return this;
     }
 
     /** Loads {@code file} with {@code HA_<SECTION>_<FIELD>} overrides from {@code environment}. */

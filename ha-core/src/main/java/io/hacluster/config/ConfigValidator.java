@@ -110,6 +110,7 @@ final class ConfigValidator {
         }
         positive(C + "MaxMessageSizeBytes", c.maxMessageSizeBytes(), problems);
         positive(C + "PeerQueueSize", c.peerQueueSize(), problems);
+        StreamSecurityValidator.check(c, problems);
     }
 
     private static void checkSql(SqlSettings s, List<String> problems) {

@@ -11,7 +11,7 @@ import java.util.stream.Collectors;
 /**
  * The {@code toString} of every settings record: the record's own layout
  * ({@code Name[field=value, ...]}) with every string, and every string in a list, passed through
- * {@link Dsn#mask}. A DSN (or a password) can end up in any string field by mistake, and a
+ * {@link Dsn#mask}, and every non-empty {@code ...Password} field as {@code ****}. A DSN (or a password) can end up in any string field by mistake, and a
  * settings record is exactly what gets logged.
  */
 final class MaskedRecords {
@@ -22,9 +22,19 @@ final class MaskedRecords {
     static String toString(Record settings) {
         StringJoiner fields = new StringJoiner(", ", settings.getClass().getSimpleName() + "[", "]");
         for (RecordComponent component : settings.getClass().getRecordComponents()) {
-            fields.add(component.getName() + "=" + masked(value(settings, component)));
+            Object value = value(settings, component);
+            if (isSecret(component) && value instanceof String text && !text.isEmpty()) {
+                fields.add(component.getName() + "=****");  // a password field: never shown, not even in part
+                continue;
+            }
+            fields.add(component.getName() + "=" + masked(value));
         }
         return fields.toString();
+    }
+
+    /** Whether the component holds a secret by its name ({@code ...Password}). */
+    static boolean isSecret(RecordComponent component) {
+        return component.getName().toLowerCase(java.util.Locale.ROOT).endsWith("password");
     }
 
     private static String masked(Object value) {

@@ -360,8 +360,11 @@ class HaConfigLoadTest {
     @Test
     void settingsRecordsNeverHoldNulls() {
         ClusterSettings c = new ClusterSettings(false, null, null, null, null, null, true, true, false, true,
-                8074, 8075, null, null, 60, 1800, 0, null, 1, 1);
+                8074, 8075, null, null, 60, 1800, 0, null, 1, 1,
+                false, null, null, null, null, null, null, null, null, null, null, null, null, true, 64, 5, 8);
         assertThat(c.clusterName()).isEmpty();
+        assertThat(c.streamTlsKeyPassword()).isEmpty();
+        assertThat(c.streamTlsClientAuth()).isEqualTo("require");
         assertThat(c.seeds()).isEmpty();
         assertThat(c.gossipPreset()).isEmpty();
         SqlSettings s = new SqlSettings(null, null, null, null, 1, 1, 0, 0, 0, null, 1, 0, 0);
