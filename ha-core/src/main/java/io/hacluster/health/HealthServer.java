@@ -148,7 +148,6 @@ public final class HealthServer implements AutoCloseable {
                         java.net.InetAddress from = ch.remoteAddress() == null ? null : ch.remoteAddress().getAddress();
                         if (!admit(from)) {
                             rejected.incrementAndGet();
-                            ch.config().setOption(ChannelOption.SO_LINGER, 0);  // free the descriptor at once
                             ch.close();
                             return;
                         }

@@ -27,14 +27,25 @@ class HealthSlowlorisTest {
     private static final byte[] REQUEST = "GET /api/v4/system/ping HTTP/1.1\r\nHost: x\r\n\r\n"
             .getBytes(StandardCharsets.US_ASCII);
 
-    private final HealthServer server = new HealthServer(new InetSocketAddress("127.0.0.1", 0), () -> true,
-            "ha-test-health", new HealthLimits(64, 8, Duration.ofSeconds(3)));
+    private final HealthServer server = new HealthServer(new InetSocketAddress("127.0.0.1", 0), new HealthSource() {
+        @Override
+        public boolean healthy() {
+            return true;
+        }
+
+        @Override
+        public Object clusterStatus() {
+            return java.util.Map.of();
+        }
+    }, "ha-test-health", new HealthLimits(64, 8, Duration.ofSeconds(3)));
     private final List<Socket> attack = new ArrayList<>();
 
     @AfterEach
     void stop() throws IOException {
         for (Socket s : attack) {
-            s.close();
+            if (s != null) {
+                s.close();
+            }
         }
         server.close();
     }

@@ -228,9 +228,9 @@ class StreamAuthenticationTest {
     void aReplayedKeyedHelloIsRefused() throws Exception {
         Messenger a = new Messenger(keyed("node-a", KEY).build());
         Messenger b = new Messenger(keyed("node-b", KEY).build());
+        a.start();
+        b.start();
         try (a; b; RecordingProxy proxy = new RecordingProxy(b.localAddress())) {
-            a.start();
-            b.start();
             echo(b);
             b.peerAlive("node-a", a.localAddress());
             a.peerAlive("node-b", proxy.address());  // node-a's dial goes through the recorder
@@ -358,30 +358,42 @@ class StreamAuthenticationTest {
         }
     }
 
-    /** One TCP connection forwarded to {@code target}, recording what the client sent. */
+    /**
+     * TCP connections forwarded to {@code target}, recording what the client sent on the first
+     * (the only one when the handshake succeeds at once).
+     */
     private static final class RecordingProxy implements AutoCloseable {
         private final ServerSocket server = new ServerSocket();
         private final ByteArrayOutputStream fromClient = new ByteArrayOutputStream();
-        private final Thread acceptor;
-        private volatile Socket client;
-        private volatile Socket upstream;
+        private final List<Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         RecordingProxy(InetSocketAddress target) throws IOException {
             server.bind(new InetSocketAddress("127.0.0.1", 0));
-            acceptor = new Thread(() -> {
-                try {
-                    client = server.accept();
-                    upstream = new Socket(target.getAddress(), target.getPort());
-                    Thread back = new Thread(() -> pump(upstream, client, null), "test-proxy-back");
-                    back.setDaemon(true);
-                    back.start();
-                    pump(client, upstream, fromClient);
-                } catch (IOException e) {
-                    // closed
+            Thread acceptor = new Thread(() -> {
+                boolean first = true;
+                while (!server.isClosed()) {
+                    try {
+                        Socket client = server.accept();
+                        Socket upstream = new Socket(target.getAddress(), target.getPort());
+                        sockets.add(client);
+                        sockets.add(upstream);
+                        ByteArrayOutputStream record = first ? fromClient : null;
+                        first = false;
+                        start(() -> pump(upstream, client, null));
+                        start(() -> pump(client, upstream, record));
+                    } catch (IOException e) {
+                        // closed, or the target refused: the client sees its connection go
+                    }
                 }
             }, "test-proxy");
             acceptor.setDaemon(true);
             acceptor.start();
+        }
+
+        private static void start(Runnable r) {
+            Thread t = new Thread(r, "test-proxy-pump");
+            t.setDaemon(true);
+            t.start();
         }
 
         InetSocketAddress address() {
@@ -416,10 +428,8 @@ class StreamAuthenticationTest {
         @Override
         public void close() throws IOException {
             server.close();
-            for (Socket s : new Socket[] {client, upstream}) {
-                if (s != null) {
-                    s.close();
-                }
+            for (Socket s : sockets) {
+                s.close();
             }
         }
     }
