@@ -243,7 +243,8 @@ public final class ClusterNode implements AutoCloseable {
                 .build();
 
         bestEffort = new GossipBestEffortChannel(gossipConfig.udpBufferSize());
-        MessengerConfig messengerConfig = options.messagingTuning.apply(MessengerConfig.builder(id, settings.clusterName())
+        MessengerConfig messengerConfig = options.messagingTuning.apply(StreamSecurityMapper.apply(settings,
+                        options.streamKeys, MessengerConfig.builder(id, settings.clusterName()))
                 .bindAddress(new InetSocketAddress(bindHost, settings.streamingPort()))
                 .maxFrameSize(settings.maxMessageSizeBytes())
                 .compressionEnabled(settings.enableGossipCompression())
@@ -302,7 +303,7 @@ public final class ClusterNode implements AutoCloseable {
 
         if (settings.healthPort() > 0) {
             health = new HealthServer(new InetSocketAddress(bindHost, settings.healthPort()), healthSource(),
-                    "ha-" + id + "-health");
+                    "ha-" + id + "-health", StreamSecurityMapper.healthLimits(settings));
             health.start();
         }
 

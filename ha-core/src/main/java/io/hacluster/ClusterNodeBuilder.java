@@ -62,10 +62,22 @@ public final class ClusterNodeBuilder {
     Clock clock = Clock.systemUTC();
     Duration clockSampleInterval = Duration.ofSeconds(1);
     com.zaxxer.hikari.metrics.MetricsTrackerFactory databasePoolMetrics;
+    /** Cluster keys for the keyed stream HELLO; null: none (docs/security.md). */
+    io.hacluster.messaging.StreamKeys streamKeys;
     /** For tests: the lease's connections instead of the router's master; null for the router. */
     ConnectionSource leaseConnections;
 
     ClusterNodeBuilder() {
+    }
+
+    /**
+     * The cluster keys that authenticate the StreamingPort's HELLO (challenge-response HMAC, see
+     * docs/security.md): normally the gossip keyring's keys, primary first. Null (the default): no
+     * keyed HELLO; every node of a cluster needs keys, or none.
+     */
+    public ClusterNodeBuilder streamKeys(io.hacluster.messaging.StreamKeys keys) {
+        this.streamKeys = keys;
+        return this;
     }
 
     /**

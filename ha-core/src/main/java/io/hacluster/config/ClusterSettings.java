@@ -66,6 +66,40 @@ import java.util.Objects;
  *     moving a live cluster to encryption ({@code GossipVerifyIncoming}, default true)
  * @param gossipVerifyOutgoing with encryption on, encrypt gossip sent; off only while moving a live
  *     cluster to encryption ({@code GossipVerifyOutgoing}, default true)
+ * @param streamTlsEnabled TLS on the StreamingPort; every node of the cluster needs the same value
+ *     ({@code StreamTlsEnabled}, default false)
+ * @param streamTlsCertFile PEM certificate chain of this node, its own certificate first
+ *     ({@code StreamTlsCertFile}, default "")
+ * @param streamTlsKeyFile PEM PKCS#8 private key of that certificate
+ *     ({@code StreamTlsKeyFile}, default "")
+ * @param streamTlsKeyPassword password of an encrypted PEM key; masked wherever settings are shown
+ *     ({@code StreamTlsKeyPassword}, default "")
+ * @param streamTlsCaFile PEM CA certificates that peers' certificates must chain to
+ *     ({@code StreamTlsCaFile}, default "")
+ * @param streamTlsKeyStoreFile key store with this node's key and chain, instead of the PEM files
+ *     ({@code StreamTlsKeyStoreFile}, default "")
+ * @param streamTlsKeyStoreType PKCS12 or JKS
+ *     ({@code StreamTlsKeyStoreType}, default "PKCS12")
+ * @param streamTlsKeyStorePassword password of the key store and its key; masked
+ *     ({@code StreamTlsKeyStorePassword}, default "")
+ * @param streamTlsTrustStoreFile trust store with the CA certificates, with the key store
+ *     ({@code StreamTlsTrustStoreFile}, default "")
+ * @param streamTlsTrustStoreType PKCS12 or JKS
+ *     ({@code StreamTlsTrustStoreType}, default "PKCS12")
+ * @param streamTlsTrustStorePassword password of the trust store; masked
+ *     ({@code StreamTlsTrustStorePassword}, default "")
+ * @param streamTlsClientAuth require (mutual TLS: accepted connections must present a trusted certificate) or none
+ *     ({@code StreamTlsClientAuth}, default "require")
+ * @param streamTlsPeerIdentity how a certificate is bound to the node id in the HELLO: address, node-id or none
+ *     ({@code StreamTlsPeerIdentity}, default "address")
+ * @param streamRequireMemberAddress refuse a stream connection whose source IP is not the IP gossip advertises for the node it claims to be
+ *     ({@code StreamRequireMemberAddress}, default true)
+ * @param streamMaxPendingHandshakes accepted stream connections that may await their handshake at once; more are reset and counted
+ *     ({@code StreamMaxPendingHandshakes}, default 64)
+ * @param healthRequestTimeoutSeconds whole-request deadline of the health endpoint: a request not complete by then is closed
+ *     ({@code HealthRequestTimeoutSeconds}, default 5)
+ * @param healthMaxConnectionsPerSource open health-endpoint connections per source IP; more are closed on accept and counted
+ *     ({@code HealthMaxConnectionsPerSource}, default 8)
  */
 public record ClusterSettings(
         @JsonProperty("Enable") boolean enable,
@@ -91,7 +125,24 @@ public record ClusterSettings(
         @JsonProperty("MaxClockSkewMilliseconds") int maxClockSkewMilliseconds,
         @JsonProperty("GossipEncryptionKey") String gossipEncryptionKey,
         @JsonProperty("GossipVerifyIncoming") boolean gossipVerifyIncoming,
-        @JsonProperty("GossipVerifyOutgoing") boolean gossipVerifyOutgoing) {
+        @JsonProperty("GossipVerifyOutgoing") boolean gossipVerifyOutgoing,
+        @JsonProperty("StreamTlsEnabled") boolean streamTlsEnabled,
+        @JsonProperty("StreamTlsCertFile") String streamTlsCertFile,
+        @JsonProperty("StreamTlsKeyFile") String streamTlsKeyFile,
+        @JsonProperty("StreamTlsKeyPassword") String streamTlsKeyPassword,
+        @JsonProperty("StreamTlsCaFile") String streamTlsCaFile,
+        @JsonProperty("StreamTlsKeyStoreFile") String streamTlsKeyStoreFile,
+        @JsonProperty("StreamTlsKeyStoreType") String streamTlsKeyStoreType,
+        @JsonProperty("StreamTlsKeyStorePassword") String streamTlsKeyStorePassword,
+        @JsonProperty("StreamTlsTrustStoreFile") String streamTlsTrustStoreFile,
+        @JsonProperty("StreamTlsTrustStoreType") String streamTlsTrustStoreType,
+        @JsonProperty("StreamTlsTrustStorePassword") String streamTlsTrustStorePassword,
+        @JsonProperty("StreamTlsClientAuth") String streamTlsClientAuth,
+        @JsonProperty("StreamTlsPeerIdentity") String streamTlsPeerIdentity,
+        @JsonProperty("StreamRequireMemberAddress") boolean streamRequireMemberAddress,
+        @JsonProperty("StreamMaxPendingHandshakes") int streamMaxPendingHandshakes,
+        @JsonProperty("HealthRequestTimeoutSeconds") int healthRequestTimeoutSeconds,
+        @JsonProperty("HealthMaxConnectionsPerSource") int healthMaxConnectionsPerSource) {
 
     /** Section name in {@code config.json}. */
     public static final String SECTION = "ClusterSettings";
@@ -114,6 +165,18 @@ public record ClusterSettings(
         gossipPreset = Objects.requireNonNullElse(gossipPreset, "");
         nodeIdFile = Objects.requireNonNullElse(nodeIdFile, "");
         gossipEncryptionKey = Objects.requireNonNullElse(gossipEncryptionKey, "");
+        streamTlsCertFile = Objects.requireNonNullElse(streamTlsCertFile, "");
+        streamTlsKeyFile = Objects.requireNonNullElse(streamTlsKeyFile, "");
+        streamTlsKeyPassword = Objects.requireNonNullElse(streamTlsKeyPassword, "");
+        streamTlsCaFile = Objects.requireNonNullElse(streamTlsCaFile, "");
+        streamTlsKeyStoreFile = Objects.requireNonNullElse(streamTlsKeyStoreFile, "");
+        streamTlsKeyStoreType = Objects.requireNonNullElse(streamTlsKeyStoreType, "PKCS12");
+        streamTlsKeyStorePassword = Objects.requireNonNullElse(streamTlsKeyStorePassword, "");
+        streamTlsTrustStoreFile = Objects.requireNonNullElse(streamTlsTrustStoreFile, "");
+        streamTlsTrustStoreType = Objects.requireNonNullElse(streamTlsTrustStoreType, "PKCS12");
+        streamTlsTrustStorePassword = Objects.requireNonNullElse(streamTlsTrustStorePassword, "");
+        streamTlsClientAuth = Objects.requireNonNullElse(streamTlsClientAuth, "require");
+        streamTlsPeerIdentity = Objects.requireNonNullElse(streamTlsPeerIdentity, "address");
     }
 
     /**
@@ -174,6 +237,23 @@ public record ClusterSettings(
         private String gossipEncryptionKey = "";
         private boolean gossipVerifyIncoming = true;
         private boolean gossipVerifyOutgoing = true;
+        private boolean streamTlsEnabled = false;
+        private String streamTlsCertFile = "";
+        private String streamTlsKeyFile = "";
+        private String streamTlsKeyPassword = "";
+        private String streamTlsCaFile = "";
+        private String streamTlsKeyStoreFile = "";
+        private String streamTlsKeyStoreType = "PKCS12";
+        private String streamTlsKeyStorePassword = "";
+        private String streamTlsTrustStoreFile = "";
+        private String streamTlsTrustStoreType = "PKCS12";
+        private String streamTlsTrustStorePassword = "";
+        private String streamTlsClientAuth = "require";
+        private String streamTlsPeerIdentity = "address";
+        private boolean streamRequireMemberAddress = true;
+        private int streamMaxPendingHandshakes = 64;
+        private int healthRequestTimeoutSeconds = 5;
+        private int healthMaxConnectionsPerSource = 8;
 
         private Builder() {
         }
@@ -203,6 +283,23 @@ public record ClusterSettings(
             gossipEncryptionKey = s.gossipEncryptionKey;
             gossipVerifyIncoming = s.gossipVerifyIncoming;
             gossipVerifyOutgoing = s.gossipVerifyOutgoing;
+            streamTlsEnabled = s.streamTlsEnabled;
+            streamTlsCertFile = s.streamTlsCertFile;
+            streamTlsKeyFile = s.streamTlsKeyFile;
+            streamTlsKeyPassword = s.streamTlsKeyPassword;
+            streamTlsCaFile = s.streamTlsCaFile;
+            streamTlsKeyStoreFile = s.streamTlsKeyStoreFile;
+            streamTlsKeyStoreType = s.streamTlsKeyStoreType;
+            streamTlsKeyStorePassword = s.streamTlsKeyStorePassword;
+            streamTlsTrustStoreFile = s.streamTlsTrustStoreFile;
+            streamTlsTrustStoreType = s.streamTlsTrustStoreType;
+            streamTlsTrustStorePassword = s.streamTlsTrustStorePassword;
+            streamTlsClientAuth = s.streamTlsClientAuth;
+            streamTlsPeerIdentity = s.streamTlsPeerIdentity;
+            streamRequireMemberAddress = s.streamRequireMemberAddress;
+            streamMaxPendingHandshakes = s.streamMaxPendingHandshakes;
+            healthRequestTimeoutSeconds = s.healthRequestTimeoutSeconds;
+            healthMaxConnectionsPerSource = s.healthMaxConnectionsPerSource;
         }
 
         /** @see ClusterSettings#enable() */
@@ -349,6 +446,108 @@ public record ClusterSettings(
             return this;
         }
 
+        /** @see ClusterSettings#streamTlsEnabled() */
+        public Builder streamTlsEnabled(boolean value) {
+            streamTlsEnabled = value;
+            return this;
+        }
+
+        /** @see ClusterSettings#streamTlsCertFile() */
+        public Builder streamTlsCertFile(String value) {
+            streamTlsCertFile = value;
+            return this;
+        }
+
+        /** @see ClusterSettings#streamTlsKeyFile() */
+        public Builder streamTlsKeyFile(String value) {
+            streamTlsKeyFile = value;
+            return this;
+        }
+
+        /** @see ClusterSettings#streamTlsKeyPassword() */
+        public Builder streamTlsKeyPassword(String value) {
+            streamTlsKeyPassword = value;
+            return this;
+        }
+
+        /** @see ClusterSettings#streamTlsCaFile() */
+        public Builder streamTlsCaFile(String value) {
+            streamTlsCaFile = value;
+            return this;
+        }
+
+        /** @see ClusterSettings#streamTlsKeyStoreFile() */
+        public Builder streamTlsKeyStoreFile(String value) {
+            streamTlsKeyStoreFile = value;
+            return this;
+        }
+
+        /** @see ClusterSettings#streamTlsKeyStoreType() */
+        public Builder streamTlsKeyStoreType(String value) {
+            streamTlsKeyStoreType = value;
+            return this;
+        }
+
+        /** @see ClusterSettings#streamTlsKeyStorePassword() */
+        public Builder streamTlsKeyStorePassword(String value) {
+            streamTlsKeyStorePassword = value;
+            return this;
+        }
+
+        /** @see ClusterSettings#streamTlsTrustStoreFile() */
+        public Builder streamTlsTrustStoreFile(String value) {
+            streamTlsTrustStoreFile = value;
+            return this;
+        }
+
+        /** @see ClusterSettings#streamTlsTrustStoreType() */
+        public Builder streamTlsTrustStoreType(String value) {
+            streamTlsTrustStoreType = value;
+            return this;
+        }
+
+        /** @see ClusterSettings#streamTlsTrustStorePassword() */
+        public Builder streamTlsTrustStorePassword(String value) {
+            streamTlsTrustStorePassword = value;
+            return this;
+        }
+
+        /** @see ClusterSettings#streamTlsClientAuth() */
+        public Builder streamTlsClientAuth(String value) {
+            streamTlsClientAuth = value;
+            return this;
+        }
+
+        /** @see ClusterSettings#streamTlsPeerIdentity() */
+        public Builder streamTlsPeerIdentity(String value) {
+            streamTlsPeerIdentity = value;
+            return this;
+        }
+
+        /** @see ClusterSettings#streamRequireMemberAddress() */
+        public Builder streamRequireMemberAddress(boolean value) {
+            streamRequireMemberAddress = value;
+            return this;
+        }
+
+        /** @see ClusterSettings#streamMaxPendingHandshakes() */
+        public Builder streamMaxPendingHandshakes(int value) {
+            streamMaxPendingHandshakes = value;
+            return this;
+        }
+
+        /** @see ClusterSettings#healthRequestTimeoutSeconds() */
+        public Builder healthRequestTimeoutSeconds(int value) {
+            healthRequestTimeoutSeconds = value;
+            return this;
+        }
+
+        /** @see ClusterSettings#healthMaxConnectionsPerSource() */
+        public Builder healthMaxConnectionsPerSource(int value) {
+            healthMaxConnectionsPerSource = value;
+            return this;
+        }
+
         /** The settings; not validated here (see {@link HaConfig}). */
         public ClusterSettings build() {
             return new ClusterSettings(enable, clusterName, overrideHostname, networkInterface, bindAddress,
@@ -356,7 +555,10 @@ public record ClusterSettings(
                     readOnlyConfig, gossipPort, streamingPort, seeds, gossipPreset, discoveryIntervalSeconds,
                     discoveryOfflineAfterSeconds, healthPort, nodeIdFile, maxMessageSizeBytes, peerQueueSize,
                     maxClockSkewMilliseconds,
-                    gossipEncryptionKey, gossipVerifyIncoming, gossipVerifyOutgoing);
+                    gossipEncryptionKey, gossipVerifyIncoming, gossipVerifyOutgoing,
+                    streamTlsEnabled, streamTlsCertFile, streamTlsKeyFile, streamTlsKeyPassword, streamTlsCaFile, streamTlsKeyStoreFile,
+                    streamTlsKeyStoreType, streamTlsKeyStorePassword, streamTlsTrustStoreFile, streamTlsTrustStoreType, streamTlsTrustStorePassword, streamTlsClientAuth,
+                    streamTlsPeerIdentity, streamRequireMemberAddress, streamMaxPendingHandshakes, healthRequestTimeoutSeconds, healthMaxConnectionsPerSource);
         }
     }
 }

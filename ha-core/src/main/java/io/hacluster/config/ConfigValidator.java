@@ -119,6 +119,7 @@ final class ConfigValidator {
                 problems.add(C + "GossipEncryptionKey: (not shown) " + e.getMessage());
             }
         }
+        StreamSecurityValidator.check(c, problems);
     }
 
     private static void checkSql(SqlSettings s, List<String> problems) {

@@ -11,7 +11,7 @@ import java.util.stream.Collectors;
 /**
  * The {@code toString} of every settings record: the record's own layout
  * ({@code Name[field=value, ...]}) with every string, and every string in a list, passed through
- * {@link Dsn#mask}. A DSN (or a password) can end up in any string field by mistake, and a
+ * {@link Dsn#mask}, and every non-empty secret field ({@code ...Password}, the gossip key) as {@code ****}. A DSN (or a password) can end up in any string field by mistake, and a
  * settings record is exactly what gets logged.
  */
 final class MaskedRecords {
@@ -19,20 +19,26 @@ final class MaskedRecords {
     private MaskedRecords() {
     }
 
-    /** Fields that hold a secret outright: printed as {@code ****} when set, whatever they hold. */
+    /** Fields that hold a secret outright, whatever their name says. */
     private static final java.util.Set<String> SECRETS = java.util.Set.of("gossipEncryptionKey");
 
     static String toString(Record settings) {
         StringJoiner fields = new StringJoiner(", ", settings.getClass().getSimpleName() + "[", "]");
         for (RecordComponent component : settings.getClass().getRecordComponents()) {
             Object value = value(settings, component);
-            if (SECRETS.contains(component.getName())) {
-                fields.add(component.getName() + "=" + (value == null || "".equals(value) ? "" : "****"));
+            if (isSecret(component) && value instanceof String text && !text.isEmpty()) {
+                fields.add(component.getName() + "=****");  // a password field: never shown, not even in part
                 continue;
             }
             fields.add(component.getName() + "=" + masked(value));
         }
         return fields.toString();
+    }
+
+    /** Whether the component holds a secret: by its name ({@code ...Password}) or listed in {@link #SECRETS}. */
+    static boolean isSecret(RecordComponent component) {
+        return SECRETS.contains(component.getName())
+                || component.getName().toLowerCase(java.util.Locale.ROOT).endsWith("password");
     }
 
     private static String masked(Object value) {

@@ -45,8 +45,11 @@ import org.slf4j.LoggerFactory;
  * request line and each header line are at most {@value #MAX_LINE} bytes, at most
  * {@value #MAX_HEADERS} headers, request bodies are never read (only GET is served, 405
  * otherwise), every answer closes the connection, a client that stays silent for
- * {@value #READ_TIMEOUT_SECONDS} s is dropped, and at most {@value #MAX_CONNECTIONS}
- * connections are open at once (more are closed on accept and counted). The ping is answered
+ * {@value #READ_TIMEOUT_SECONDS} s is dropped, a request must be complete within
+ * {@link HealthLimits#requestDeadline()} of the accept however slowly it trickles in, and at most
+ * {@link HealthLimits#maxConnections()} connections are open at once, at most
+ * {@link HealthLimits#maxPerSource()} of them from one source IP (more are closed on accept and
+ * counted), so a load balancer's probes are answered while another source holds connections. The ping is answered
  * on the event-loop thread {@code ha-<node>-health} from memory; the status and the jobs, which
  * may ask the database, are built on {@code ha-<node>-health-queries}, one at a time, with at most
  * {@value #MAX_CONNECTIONS} waiting (more are answered 503), so a slow database never stalls the
@@ -81,6 +84,11 @@ public final class HealthServer implements AutoCloseable {
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
+    private final AtomicLong deadlineCloses = new AtomicLong();
+    private final HealthLimits limits;
+    /** Open connections per source IP; entries go when their count reaches 0 (bounded by maxConnections). */
+    private final java.util.concurrent.ConcurrentHashMap<java.net.InetAddress, Integer> perSource =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.ThreadPoolExecutor queries;
     private volatile EventLoopGroup group;
     private volatile Channel serverChannel;
@@ -91,6 +99,17 @@ public final class HealthServer implements AutoCloseable {
      * @param threadName the event-loop thread's name, {@code ha-<node>-health}
      */
     public HealthServer(InetSocketAddress bind, HealthSource source, String threadName) {
+        this(bind, source, threadName, HealthLimits.defaults());
+    }
+
+    /**
+     * @param bind       address to listen on; port 0 picks a free port
+     * @param source     what to report
+     * @param threadName the event-loop thread's name, {@code ha-<node>-health}
+     * @param limits     connection limits and the whole-request deadline
+     */
+    public HealthServer(InetSocketAddress bind, HealthSource source, String threadName, HealthLimits limits) {
+        this.limits = Objects.requireNonNull(limits);
         this.bind = Objects.requireNonNull(bind);
         this.source = Objects.requireNonNull(source);
         this.threadName = Objects.requireNonNull(threadName);
@@ -126,16 +145,27 @@ public final class HealthServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        if (open.incrementAndGet() > MAX_CONNECTIONS || closed.get()) {
-                            open.decrementAndGet();
+                        java.net.InetAddress from = ch.remoteAddress() == null ? null : ch.remoteAddress().getAddress();
+                        if (!admit(from)) {
                             rejected.incrementAndGet();
                             ch.close();
                             return;
                         }
-                        ch.closeFuture().addListener(f -> open.decrementAndGet());
+                        RequestHandler handler = new RequestHandler();
+                        // the whole request, not each read: a client trickling one byte a second is still cut off
+                        io.netty.util.concurrent.ScheduledFuture<?> deadline = ch.eventLoop().schedule(() -> {
+                            if (!handler.answered) {
+                                deadlineCloses.incrementAndGet();
+                                ch.close();
+                            }
+                        }, limits.requestDeadline().toMillis(), TimeUnit.MILLISECONDS);
+                        ch.closeFuture().addListener(f -> {
+                            deadline.cancel(false);
+                            release(from);
+                        });
                         ch.pipeline().addLast(new ReadTimeoutHandler(READ_TIMEOUT_SECONDS, TimeUnit.SECONDS),
                                 new LineBasedFrameDecoder(MAX_LINE, true, true),
-                                new RequestHandler());
+                                handler);
                     }
                 });
         try {
@@ -158,9 +188,51 @@ public final class HealthServer implements AutoCloseable {
         return requests.get();
     }
 
-    /** Connections closed on accept because {@value #MAX_CONNECTIONS} were already open. */
+    /**
+     * Connections closed on accept because {@link HealthLimits#maxConnections()} in all, or
+     * {@link HealthLimits#maxPerSource()} from their source, were already open.
+     */
     public long rejectedConnections() {
         return rejected.get();
+    }
+
+    /** Connections closed because their request was not complete within {@link HealthLimits#requestDeadline()}. */
+    public long deadlineCloses() {
+        return deadlineCloses.get();
+    }
+
+    /** Takes a connection's place in the global and per-source counts; false (nothing taken) when full. */
+    private boolean admit(java.net.InetAddress from) {
+        if (closed.get()) {
+            return false;
+        }
+        if (open.incrementAndGet() > limits.maxConnections()) {
+            open.decrementAndGet();
+            return false;
+        }
+        if (from == null) {
+            return true;
+        }
+        boolean[] ok = {false};
+        perSource.compute(from, (k, n) -> {
+            int count = n == null ? 0 : n;
+            if (count >= limits.maxPerSource()) {
+                return n;
+            }
+            ok[0] = true;
+            return count + 1;
+        });
+        if (!ok[0]) {
+            open.decrementAndGet();
+        }
+        return ok[0];
+    }
+
+    private void release(java.net.InetAddress from) {
+        open.decrementAndGet();
+        if (from != null) {
+            perSource.computeIfPresent(from, (k, n) -> n <= 1 ? null : n - 1);
+        }
     }
 
     /** Stops listening, closes open connections and stops the thread. Idempotent. */
@@ -187,7 +259,7 @@ public final class HealthServer implements AutoCloseable {
         private String path;
         private String query = "";
         private int headers;
-        private boolean answered;
+        private volatile boolean answered;
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, ByteBuf line) {

@@ -30,12 +30,13 @@ final class Connections {
     PeerLink established(String nodeId, Channel ch, boolean dialed) {
         PeerLink p = m.peers.get(nodeId);
         if (p == null && !dialed) {
-            if (m.isDraining()) {
+            if (m.isDraining() || m.config.security().requireMembership()) {
                 return null;
             }
             long unannounced = m.peers.values().stream().filter(l -> l.state == PeerState.UNANNOUNCED).count();
             if (unannounced >= MAX_UNANNOUNCED_PEERS) {
-                log.warn("refused connection from {}: {} unannounced peers already", nodeId, unannounced);
+                m.refusalLog.warn("refused connection from {}: {} unannounced peers already", LogText.escape(nodeId),
+                        unannounced);
                 return null;
             }
             // gossip has not told us of it yet; its messages are accepted, none are sent to it

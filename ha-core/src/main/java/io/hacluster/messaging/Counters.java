@@ -24,6 +24,7 @@ final class Counters {
     final LongAdder connectionsClosed = new LongAdder();
     final LongAdder sendTimeouts = new LongAdder();
     final LongAdder drainDropped = new LongAdder();
+    final LongAdder handshakeOverflows = new LongAdder();
 
     MessengerStats snapshot() {
         return new MessengerStats(sent.sum(), delivered.sum(), acknowledged.sum(), retransmitted.sum(),
@@ -31,6 +32,6 @@ final class Counters {
                 bestEffortViaChannel.sum(), bestEffortDropped.sum(), queueFullRejections.sum(),
                 protocolErrors.sum(), oversizeFrames.sum(), handshakeRejections.sum(), idleCloses.sum(),
                 writeStallCloses.sum(), connectionsEstablished.sum(), connectionsClosed.sum(),
-                sendTimeouts.sum(), drainDropped.sum());
+                sendTimeouts.sum(), drainDropped.sum(), handshakeOverflows.sum());
     }
 }

@@ -65,6 +65,10 @@ final class Dialer {
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(config.writeBufferLowWater(), config.writeBufferHighWater()))
                 .handler(new StreamInitializer(messenger, p.nodeId, address));
+        if (!config.bindAddress().getAddress().isAnyLocalAddress()) {
+            // dial from the bound address, the one gossip advertises: the acceptor's address check expects it
+            b.localAddress(new InetSocketAddress(config.bindAddress().getAddress(), 0));
+        }
         try {
             b.connect(address).addListener(done -> {
                 if (!done.isSuccess()) {

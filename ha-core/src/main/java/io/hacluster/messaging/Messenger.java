@@ -96,6 +96,11 @@ public final class Messenger implements AutoCloseable {
     final ClockProbe clockProbe = new ClockProbe();
     /** Told of latencies, for metrics; never null. */
     volatile MessengerObserver observer = MessengerObserver.NONE;
+    final Admission admission = new Admission(this);
+    /** Accepted connections whose handshake has not completed (bounded by the security settings). */
+    final java.util.concurrent.atomic.AtomicInteger pendingHandshakes = new java.util.concurrent.atomic.AtomicInteger();
+    /** Refused and failed handshakes: anyone can cause them, so their lines are rate-limited. */
+    final RateLimitedLog refusalLog = new RateLimitedLog(LoggerFactory.getLogger(StreamHandler.class), 10, 10_000);
     private final Closing closing = new Closing(this);
     /** Sends to this node's own id that wait for its handler: swept for deadlines, failed on close. */
     private final Set<AckGroup> localWaits = ConcurrentHashMap.newKeySet();
@@ -705,6 +710,20 @@ public final class Messenger implements AutoCloseable {
         } catch (RejectedExecutionException closing) {
             r.run();
         }
+    }
+
+    /** Takes a place among the connections awaiting a handshake; false when all are taken. */
+    boolean admitHandshake() {
+        if (pendingHandshakes.incrementAndGet() > config.security().maxPendingHandshakes()) {
+            pendingHandshakes.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    /** Accepted connections that have not completed their handshake now (tests, diagnostics). */
+    public int pendingHandshakes() {
+        return pendingHandshakes.get();
     }
 
     boolean isStarted() {

@@ -39,6 +39,8 @@ import java.util.Objects;
  *                                own unacknowledged messages) to go out before it closes connections
  * @param serverSslContext        TLS for accepted connections, or null for plain TCP (seam, see docs)
  * @param clientSslContext        TLS for dialed connections, or null for plain TCP
+ * @param security                who may connect: certificate binding, keyed HELLO, membership
+ *                                and address checks, cap on pending handshakes
  */
 public record MessengerConfig(
         String nodeId,
@@ -63,7 +65,8 @@ public record MessengerConfig(
         Duration sendTimeout,
         Duration drainTimeout,
         SslContext serverSslContext,
-        SslContext clientSslContext) {
+        SslContext clientSslContext,
+        StreamSecurity security) {
 
     /** Smallest allowed {@link #maxFrameSize()}: room for a handshake and small messages. */
     public static final int MIN_FRAME_SIZE = 4096;
@@ -72,6 +75,7 @@ public record MessengerConfig(
         Objects.requireNonNull(nodeId, "nodeId");
         Objects.requireNonNull(clusterName, "clusterName");
         Objects.requireNonNull(bindAddress, "bindAddress");
+        Objects.requireNonNull(security, "security");
         if (nodeId.isEmpty() || nodeId.length() > 256) {
             throw new IllegalArgumentException("nodeId must have 1..256 characters");
         }
@@ -144,6 +148,7 @@ public record MessengerConfig(
         private Duration drainTimeout = Duration.ofSeconds(5);
         private SslContext serverSslContext;
         private SslContext clientSslContext;
+        private StreamSecurity security = StreamSecurity.permissive();
 
         private Builder(String nodeId, String clusterName) {
             this.nodeId = nodeId;
@@ -174,6 +179,7 @@ public record MessengerConfig(
             drainTimeout = c.drainTimeout;
             serverSslContext = c.serverSslContext;
             clientSslContext = c.clientSslContext;
+            security = c.security;
         }
 
         public Builder nodeId(String v) { nodeId = v; return this; }
@@ -210,12 +216,15 @@ public record MessengerConfig(
             return this;
         }
 
+        /** Who may connect; see {@link StreamSecurity}. */
+        public Builder security(StreamSecurity v) { security = v; return this; }
+
         public MessengerConfig build() {
             return new MessengerConfig(nodeId, clusterName, bindAddress, maxFrameSize, compressionEnabled,
                     compressionThreshold, maxPendingPerPeer, maxPendingBytesPerPeer, inboundHighWater,
                     handlerThreads, ioThreads, connectTimeout, handshakeTimeout, idleTimeout, writeStallTimeout,
                     writeBufferLowWater, writeBufferHighWater, reconnectBackoffMin, reconnectBackoffMax,
-                    sendTimeout, drainTimeout, serverSslContext, clientSslContext);
+                    sendTimeout, drainTimeout, serverSslContext, clientSslContext, security);
         }
     }
 }

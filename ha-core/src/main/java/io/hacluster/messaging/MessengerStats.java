@@ -17,7 +17,8 @@ package io.hacluster.messaging;
  * @param queueFullRejections sends failed with {@link QueueFullException}
  * @param protocolErrors      connections closed for malformed input (bad magic, bad frame, gap)
  * @param oversizeFrames      connections closed for a length prefix above the limit
- * @param handshakeRejections handshakes refused (cluster name, direction, cut, self)
+ * @param handshakeRejections handshakes refused (cluster name, direction, cut, self, key proof,
+ *                            certificate binding, not a member, wrong source address)
  * @param idleCloses          connections closed because nothing arrived within the idle timeout
  * @param writeStallCloses    connections closed because the peer stopped reading
  * @param connectionsEstablished handshakes completed
@@ -25,6 +26,8 @@ package io.hacluster.messaging;
  * @param sendTimeouts        sends whose wait for acknowledgements ended at the send timeout
  * @param drainDropped        frames that arrived while this node was closing and were neither
  *                            handled nor acknowledged (their senders see them fail)
+ * @param handshakeOverflows  accepted connections reset at once because
+ *                            {@link StreamSecurity#maxPendingHandshakes()} others awaited their handshake
  */
 public record MessengerStats(
         long sent,
@@ -46,5 +49,6 @@ public record MessengerStats(
         long connectionsEstablished,
         long connectionsClosed,
         long sendTimeouts,
-        long drainDropped) {
+        long drainDropped,
+        long handshakeOverflows) {
 }

@@ -3,13 +3,15 @@ package io.hacluster.messaging;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Builds a streaming connection's pipeline: optional TLS (the seam), frame splitting with a size
- * limit, idle detection, then the protocol handler.
+ * Builds a streaming connection's pipeline: optional TLS, frame splitting with a size limit, idle
+ * detection, then the protocol handler. An accepted connection beyond
+ * {@link StreamSecurity#maxPendingHandshakes()} is reset here, counted, before anything is read.
  */
 final class StreamInitializer extends ChannelInitializer<SocketChannel> {
 
@@ -28,16 +30,28 @@ final class StreamInitializer extends ChannelInitializer<SocketChannel> {
     @Override
     protected void initChannel(SocketChannel ch) {
         MessengerConfig c = messenger.config();
-        SslContext tls = dialedPeer == null ? c.serverSslContext() : c.clientSslContext();
+        boolean accepted = dialedPeer == null;
+        if (accepted && !messenger.admitHandshake()) {
+            // too many connections already wait for their handshake: reset at once, before any TLS
+            // work, so half-open floods hold neither descriptors nor memory
+            messenger.counters().handshakeOverflows.increment();
+            messenger.refusalLog.info("refused connection from {}: {} connections already await their handshake",
+                    ch.remoteAddress(), c.security().maxPendingHandshakes());
+            StreamHandler.reset(ch);
+            return;
+        }
+        SslContext tls = accepted ? c.serverSslContext() : c.clientSslContext();
         if (tls != null) {
-            ch.pipeline().addLast("tls", dialedAddress == null ? tls.newHandler(ch.alloc())
-                    : tls.newHandler(ch.alloc(), dialedAddress.getHostString(), dialedAddress.getPort()));
+            SslHandler handler = dialedAddress == null ? tls.newHandler(ch.alloc())
+                    : tls.newHandler(ch.alloc(), dialedAddress.getHostString(), dialedAddress.getPort());
+            handler.setHandshakeTimeoutMillis(c.handshakeTimeout().toMillis());
+            ch.pipeline().addLast("tls", handler);
         }
         FrameDecoder decoder = new FrameDecoder(c.maxFrameSize());
         long idleMs = c.idleTimeout().toMillis();
         ch.pipeline()
                 .addLast("frames", decoder)
                 .addLast("idle", new IdleStateHandler(idleMs, Math.max(1, idleMs / 3), 0, TimeUnit.MILLISECONDS))
-                .addLast("stream", new StreamHandler(messenger, dialedPeer, decoder));
+                .addLast("stream", new StreamHandler(messenger, dialedPeer, dialedAddress, decoder, accepted));
     }
 }

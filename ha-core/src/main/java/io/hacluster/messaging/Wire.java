@@ -12,6 +12,8 @@ import java.util.Map;
  * <pre>
  * frame  = u32 length (of what follows, 1..maxFrameSize) | u8 type | payload
  * HELLO  = u32 magic "HAC1" | u8 version | str16 clusterName | str16 nodeId
+ *          version 2 (keyed, see HelloAuth) adds: 32-byte nonce | u8 macLength (0 or 32) | mac
+ * AUTH   = 32-byte mac: the dialer's answer to a keyed HELLO (type 16)
  * DATA   = u8 flags (1 reliable, 2 compressed) | u8 kind | u64 epoch | u64 seq | u64 requestId | body
  * ACK    = u64 epoch | u64 cumulative seq delivered
  * PING   = (empty)
@@ -28,9 +30,13 @@ final class Wire {
     static final byte ACK = 3;
     static final byte PING = 4;
     static final byte GOODBYE = 5;
+    /** The dialer's proof of the cluster key; far from the other types so other additions do not collide. */
+    static final byte AUTH = 16;
 
     static final int MAGIC = 0x48414331; // "HAC1"
     static final byte VERSION = 1;
+    /** HELLO version of the keyed handshake. */
+    static final byte KEYED_VERSION = 2;
     static final int FLAG_RELIABLE = 1;
     static final int FLAG_COMPRESSED = 2;
 
@@ -130,6 +136,35 @@ final class Wire {
         return b;
     }
 
+    /** A keyed HELLO: the plain fields, this side's nonce, and (acceptor only) its proof, else null. */
+    static ByteBuf keyedHello(String clusterName, String nodeId, byte[] nonce, byte[] mac) {
+        byte[] c = clusterName.getBytes(StandardCharsets.UTF_8);
+        byte[] n = nodeId.getBytes(StandardCharsets.UTF_8);
+        int macLength = mac == null ? 0 : mac.length;
+        int len = 1 + 4 + 1 + 2 + c.length + 2 + n.length + HelloAuth.NONCE_BYTES + 1 + macLength;
+        ByteBuf b = Unpooled.buffer(4 + len);
+        b.writeInt(len);
+        b.writeByte(HELLO);
+        b.writeInt(MAGIC);
+        b.writeByte(KEYED_VERSION);
+        writeStr16(b, c);
+        writeStr16(b, n);
+        b.writeBytes(nonce);
+        b.writeByte(macLength);
+        if (mac != null) {
+            b.writeBytes(mac);
+        }
+        return b;
+    }
+
+    static ByteBuf auth(byte[] mac) {
+        ByteBuf b = Unpooled.buffer(4 + 1 + mac.length);
+        b.writeInt(1 + mac.length);
+        b.writeByte(AUTH);
+        b.writeBytes(mac);
+        return b;
+    }
+
     static ByteBuf ack(long epoch, long seq) {
         ByteBuf b = Unpooled.buffer(4 + 1 + 16);
         b.writeInt(17);
@@ -172,8 +207,15 @@ final class Wire {
 
     // ----- decoding (input is hostile: every length is checked against what remains) -----
 
-    /** A decoded HELLO. */
-    record Hello(String clusterName, String nodeId) {
+    /** A decoded HELLO; {@code nonce} is null for a plain one, {@code mac} null unless sent. */
+    record Hello(String clusterName, String nodeId, byte[] nonce, byte[] mac) {
+        Hello(String clusterName, String nodeId) {
+            this(clusterName, nodeId, null, null);
+        }
+
+        boolean keyed() {
+            return nonce != null;
+        }
     }
 
     /** A decoded best-effort packet. */
@@ -187,7 +229,7 @@ final class Wire {
             throw new ProtocolException("bad magic 0x" + Integer.toHexString(magic));
         }
         byte version = in.readByte();
-        if (version != VERSION) {
+        if (version != VERSION && version != KEYED_VERSION) {
             throw new ProtocolException("unsupported protocol version " + version);
         }
         String cluster = readStr16(in);
@@ -195,7 +237,32 @@ final class Wire {
         if (node.isEmpty()) {
             throw new ProtocolException("empty node id");
         }
-        return new Hello(cluster, node);
+        if (version == VERSION) {
+            return new Hello(cluster, node);
+        }
+        need(in, HelloAuth.NONCE_BYTES + 1);
+        byte[] nonce = new byte[HelloAuth.NONCE_BYTES];
+        in.readBytes(nonce);
+        int macLength = in.readUnsignedByte();
+        if (macLength != 0 && macLength != HelloAuth.MAC_BYTES) {
+            throw new ProtocolException("keyed HELLO with a " + macLength + "-byte proof");
+        }
+        byte[] mac = null;
+        if (macLength > 0) {
+            need(in, macLength);
+            mac = new byte[macLength];
+            in.readBytes(mac);
+        }
+        return new Hello(cluster, node, nonce, mac);
+    }
+
+    static byte[] decodeAuth(ByteBuf in) throws ProtocolException {
+        if (in.readableBytes() != HelloAuth.MAC_BYTES) {
+            throw new ProtocolException("AUTH of " + in.readableBytes() + " bytes");
+        }
+        byte[] mac = new byte[HelloAuth.MAC_BYTES];
+        in.readBytes(mac);
+        return mac;
     }
 
     static DataFrame decodeData(ByteBuf in, int maxBody) throws ProtocolException {

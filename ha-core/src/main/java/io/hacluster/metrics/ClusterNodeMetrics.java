@@ -122,6 +122,8 @@ public final class ClusterNodeMetrics implements MeterBinder {
         counter(registry, "ha.messaging.failures", tags.and("cause", "protocol"), () -> messaging().protocolErrors());
         counter(registry, "ha.messaging.failures", tags.and("cause", "oversize"), () -> messaging().oversizeFrames());
         counter(registry, "ha.messaging.failures", tags.and("cause", "handshake"), () -> messaging().handshakeRejections());
+        counter(registry, "ha.messaging.failures", tags.and("cause", "handshake_overflow"),
+                () -> messaging().handshakeOverflows());
         counter(registry, "ha.messaging.connections.opened", tags, () -> messaging().connectionsEstablished());
         counter(registry, "ha.messaging.connections.closed", tags.and("cause", "any"), () -> messaging().connectionsClosed());
         counter(registry, "ha.messaging.connections.closed", tags.and("cause", "idle"), () -> messaging().idleCloses());

@@ -360,9 +360,12 @@ class HaConfigLoadTest {
     @Test
     void settingsRecordsNeverHoldNulls() {
         ClusterSettings c = new ClusterSettings(false, null, null, null, null, null, true, true, false, true,
-                8074, 8075, null, null, 60, 1800, 0, null, 1, 1, 1000, null, true, true);
+                8074, 8075, null, null, 60, 1800, 0, null, 1, 1, 1000, null, true, true,
+                false, null, null, null, null, null, null, null, null, null, null, null, null, true, 64, 5, 8);
         assertThat(c.clusterName()).isEmpty();
         assertThat(c.gossipEncryptionKey()).isEmpty();
+        assertThat(c.streamTlsKeyPassword()).isEmpty();
+        assertThat(c.streamTlsClientAuth()).isEqualTo("require");
         assertThat(c.seeds()).isEmpty();
         assertThat(c.gossipPreset()).isEmpty();
         SqlSettings s = new SqlSettings(null, null, null, null, 1, 1, 0, 0, 0, null, 1, 0, 0);

@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
 
 /** Messengers on 127.0.0.1 (free ports) that all know each other; closes them all. */
@@ -20,9 +21,15 @@ final class Nodes implements AutoCloseable {
     }
 
     static Nodes start(int n, UnaryOperator<MessengerConfig.Builder> tweak) {
+        return start(n, (id, b) -> tweak.apply(b));
+    }
+
+    /** As {@link #start(int, UnaryOperator)}, with each node's settings depending on its id. */
+    static Nodes start(int n, BiFunction<String, MessengerConfig.Builder, MessengerConfig.Builder> tweak) {
         Nodes nodes = new Nodes();
         for (int i = 0; i < n; i++) {
-            Messenger m = new Messenger(tweak.apply(config("node-" + (char) ('a' + i))).build());
+            String id = "node-" + (char) ('a' + i);
+            Messenger m = new Messenger(tweak.apply(id, config(id)).build());
             m.start();
             nodes.all.add(m);
         }

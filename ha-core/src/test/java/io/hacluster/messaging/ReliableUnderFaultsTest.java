@@ -14,14 +14,53 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.Test;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The "must show": 100,002 reliable broadcasts between three messengers while node-c's streaming
  * connections are reset and kept down several times; every receiver sees every sender's messages
- * exactly once and in order.
+ * exactly once and in order. Run over plain TCP, TLS (server certificates bound to addresses,
+ * PEM files), mutual TLS (certificates bound to node ids, key stores) and the keyed HELLO, with
+ * every node a current member at its address.
  */
 class ReliableUnderFaultsTest {
+
+    /** How the streams are secured. */
+    enum Security { PLAIN, TLS, MUTUAL_TLS, KEYED_HELLO }
+
+    @TempDir
+    static Path certDir;
+    private static TestCertificates ca;
+    private static final Map<String, TestCertificates.Node> certs = new ConcurrentHashMap<>();
+
+    @BeforeAll
+    static void certificates() throws Exception {
+        ca = TestCertificates.ca(certDir, "reliable");
+        for (String id : List.of("node-a", "node-b", "node-c")) {
+            certs.put(id, ca.node(id, "127.0.0.1"));
+        }
+    }
+
+    private static MessengerConfig.Builder secure(Security security, String id, MessengerConfig.Builder b) {
+        StreamSecurity strict = StreamSecurity.strict();
+        return switch (security) {
+            case PLAIN -> b.security(strict);
+            case TLS -> {
+                StreamTls tls = ca.pemTls(certs.get(id), false);
+                yield b.security(strict.withTlsIdentity(TlsPeerIdentity.ADDRESS)).tls(tls.server(), tls.client());
+            }
+            case MUTUAL_TLS -> {
+                StreamTls tls = ca.storeTls(certs.get(id), true);
+                yield b.security(strict.withTlsIdentity(TlsPeerIdentity.NODE_ID)).tls(tls.server(), tls.client());
+            }
+            case KEYED_HELLO -> b.security(strict.withKeys(StreamKeys.of(
+                    "0123456789abcdef0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII))));
+        };
+    }
 
     private static final int PER_SENDER = 33_334;
     private static final int WINDOW = 2_000;
@@ -45,9 +84,11 @@ class ReliableUnderFaultsTest {
         }
     }
 
-    @Test
-    void hundredThousandMessagesSurviveRepeatedConnectionCuts() throws Exception {
-        try (Nodes nodes = Nodes.start(3, b -> b.maxPendingPerPeer(50_000).compressionEnabled(false))) {
+    @ParameterizedTest
+    @EnumSource(Security.class)
+    void hundredThousandMessagesSurviveRepeatedConnectionCuts(Security security) throws Exception {
+        try (Nodes nodes = Nodes.start(3, (id, b) -> secure(security, id, b.maxPendingPerPeer(50_000)
+                .compressionEnabled(false)))) {
             Map<String, Track> tracks = new ConcurrentHashMap<>(); // "receiver<-sender"
             for (Messenger m : nodes.all) {
                 m.registerHandler("seq", in -> tracks
@@ -127,6 +168,10 @@ class ReliableUnderFaultsTest {
             // the dialers while cut
             MessengerStats cs = c.stats();
             assertThat(cs.connectionsEstablished()).isGreaterThanOrEqualTo(2 + 2L * CUTS);
+            for (Messenger m : nodes.all) {
+                // strict admission, certificates and keys never refused a legitimate member
+                assertThat(m.stats().handshakeOverflows()).isZero();
+            }
             assertThat(cs.delivered()).isEqualTo(2L * PER_SENDER);
             long retransmitted = nodes.all.stream().mapToLong(m -> m.stats().retransmitted()).sum();
             assertThat(retransmitted).isPositive();

@@ -3,6 +3,8 @@ package io.hacluster.bench.messaging;
 import io.hacluster.ClusterMessage;
 import io.hacluster.messaging.Messenger;
 import io.hacluster.messaging.MessengerConfig;
+import io.hacluster.messaging.StreamSecurity;
+import io.hacluster.messaging.StreamTls;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,15 +12,30 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.LongAdder;
 
-/** Three {@link Messenger}s on 127.0.0.1: reliable broadcast with {@code waitForAllToSend}. */
+/**
+ * Three {@link Messenger}s on 127.0.0.1: reliable broadcast with {@code waitForAllToSend}; over
+ * plain TCP, or over mutual TLS with certificates bound to addresses and members only.
+ */
 final class HaMessagingCluster implements BroadcastCluster {
 
     private final List<Messenger> nodes = new ArrayList<>();
     private final LongAdder delivered = new LongAdder();
 
-    HaMessagingCluster() throws InterruptedException {
+    private final boolean tls;
+
+    HaMessagingCluster() throws Exception {
+        this(false);
+    }
+
+    HaMessagingCluster(boolean mutualTls) throws Exception {
+        this.tls = mutualTls;
         for (int i = 0; i < 3; i++) {
-            MessengerConfig cfg = MessengerConfig.builder("bench-" + i, "bench")
+            MessengerConfig.Builder b = MessengerConfig.builder("bench-" + i, "bench");
+            if (mutualTls) {
+                StreamTls t = BenchTls.mutual();
+                b.tls(t.server(), t.client()).security(StreamSecurity.strict());
+            }
+            MessengerConfig cfg = b
                     .bindAddress(new InetSocketAddress("127.0.0.1", 0))
                     .compressionEnabled(false) // JGroups' tcp.xml does not compress either
                     .maxPendingPerPeer(100_000)
@@ -49,7 +66,7 @@ final class HaMessagingCluster implements BroadcastCluster {
 
     @Override
     public String name() {
-        return "ha-cluster Messenger";
+        return tls ? "ha-cluster Messenger mTLS" : "ha-cluster Messenger";
     }
 
     @Override

@@ -18,7 +18,8 @@ import java.util.concurrent.Callable;
  * <p>Run: {@code mvn -B -q -pl ha-bench exec:exec -Dexec.args="-cp %classpath
  * io.hacluster.bench.messaging.MessagingBenchmark"}. Knobs (system properties): {@code
  * bench.perNode} (default 40000), {@code bench.window} (default 256), {@code bench.pacedSeconds}
- * (default 8), {@code bench.rounds} (default 3), {@code bench.systems} (default "ha,jgroups"), {@code bench.ioThreads} (default 1) and
+ * (default 8), {@code bench.rounds} (default 3), {@code bench.systems} (default "ha,jgroups";
+ * "ha-tls" adds the Messenger over mutual TLS, and with "ha" prints the mTLS / plain ratios), {@code bench.ioThreads} (default 1) and
  * {@code bench.handlerThreads} (default 2) per ha node.
  */
 public final class MessagingBenchmark {
@@ -39,8 +40,11 @@ public final class MessagingBenchmark {
         // does not land on one system only
         List<PhaseResult> results = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
-            if (systems.contains("ha")) {
+            if (List.of(systems.split(",")).contains("ha")) {
                 results.addAll(measure(HaMessagingCluster::new, payload, perNode, window, pacedSeconds));
+            }
+            if (List.of(systems.split(",")).contains("ha-tls")) {
+                results.addAll(measure(() -> new HaMessagingCluster(true), payload, perNode, window, pacedSeconds));
             }
             if (systems.contains("jgroups")) {
                 results.addAll(measure(JGroupsCluster::new, payload, perNode, window, pacedSeconds));
@@ -71,7 +75,33 @@ public final class MessagingBenchmark {
                 }
             }
         }
+        printTlsRatios(results);
         System.exit(0); // JGroups leaves non-daemon timer threads behind
+    }
+
+    /** mTLS against plain, per round (the two ran back to back in each round) and as the median of those. */
+    private static void printTlsRatios(List<PhaseResult> results) {
+        String plain = "ha-cluster Messenger";
+        String tls = "ha-cluster Messenger mTLS";
+        for (String phase : results.stream().map(PhaseResult::phase).distinct().toList()) {
+            List<PhaseResult> p = results.stream().filter(r -> r.system().equals(plain) && r.phase().equals(phase)).toList();
+            List<PhaseResult> t = results.stream().filter(r -> r.system().equals(tls) && r.phase().equals(phase)).toList();
+            int n = Math.min(p.size(), t.size());
+            if (n == 0) {
+                continue;
+            }
+            double[] rate = new double[n];
+            double[] p99 = new double[n];
+            for (int i = 0; i < n; i++) {
+                rate[i] = t.get(i).rate() / p.get(i).rate();
+                p99[i] = t.get(i).p99Micros() / p.get(i).p99Micros();
+            }
+            java.util.Arrays.sort(rate);
+            java.util.Arrays.sort(p99);
+            System.out.printf("mTLS / plain, %-18s: bcast/s ratio median %.2f (rounds %s), p99 ratio median %.2f "
+                    + "(rounds %s)%n", phase, rate[n / 2], java.util.Arrays.toString(rate), p99[n / 2],
+                    java.util.Arrays.toString(p99));
+        }
     }
 
     private static double median(List<PhaseResult> rs, java.util.function.ToDoubleFunction<PhaseResult> f) {
