@@ -48,6 +48,9 @@ import java.util.Objects;
  *                                {@link Duration#ZERO} disables. Not in memberlist: this is serf's
  *                                reconnect (same default, 30 s), which memberlist leaves to its user
  * @param reconnectTimeout        failed nodes are no longer tried after this long (serf: 24 h)
+ * @param fastCrashDetection      let {@link Memberlist#probeCrash} declare a node dead at once on hard
+ *                                evidence of a crash (connections refused, no ack by any path); when
+ *                                false it does nothing. Not in memberlist; default true
  */
 public record GossipConfig(
         String name,
@@ -79,7 +82,8 @@ public record GossipConfig(
         Duration deadNodeReclaimTime,
         int handoffQueueDepth,
         Duration reconnectInterval,
-        Duration reconnectTimeout) {
+        Duration reconnectTimeout,
+        boolean fastCrashDetection) {
 
     /** memberlist's {@code MetaMaxSize}: node metadata is at most 512 bytes. */
     public static final int META_MAX_SIZE = 512;
@@ -235,6 +239,7 @@ public record GossipConfig(
         private int handoffQueueDepth = 1024;
         private Duration reconnectInterval = Duration.ofSeconds(30);
         private Duration reconnectTimeout = Duration.ofHours(24);
+        private boolean fastCrashDetection = true;
 
         private Builder(String name) {
             this.name = name;
@@ -253,6 +258,7 @@ public record GossipConfig(
             enableCompression = c.enableCompression; udpBufferSize = c.udpBufferSize;
             deadNodeReclaimTime = c.deadNodeReclaimTime; handoffQueueDepth = c.handoffQueueDepth;
             reconnectInterval = c.reconnectInterval; reconnectTimeout = c.reconnectTimeout;
+            fastCrashDetection = c.fastCrashDetection;
         }
 
         public Builder name(String v) { name = v; return this; }
@@ -286,6 +292,8 @@ public record GossipConfig(
         public Builder handoffQueueDepth(int v) { handoffQueueDepth = v; return this; }
         public Builder reconnectInterval(Duration v) { reconnectInterval = v; return this; }
         public Builder reconnectTimeout(Duration v) { reconnectTimeout = v; return this; }
+        /** @see GossipConfig#fastCrashDetection() */
+        public Builder fastCrashDetection(boolean v) { fastCrashDetection = v; return this; }
 
         /** Validates and builds. */
         public GossipConfig build() {
@@ -295,7 +303,7 @@ public record GossipConfig(
                     suspicionMaxTimeoutMult, pushPullInterval, probeInterval, probeTimeout, disableTcpPings,
                     awarenessMaxMultiplier, gossipNodes, gossipInterval, gossipToTheDeadTime,
                     enableCompression, udpBufferSize, deadNodeReclaimTime, handoffQueueDepth,
-                    reconnectInterval, reconnectTimeout);
+                    reconnectInterval, reconnectTimeout, fastCrashDetection);
         }
     }
 }

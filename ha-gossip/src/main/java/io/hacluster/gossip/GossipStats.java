@@ -14,8 +14,14 @@ package io.hacluster.gossip;
  *                           incompatible protocol, over-limit push/pull concurrency)
  * @param overloadDropped    inbound messages dropped because their handoff queue was full
  *                           (counted per message, not per datagram)
+ * @param fastPathDeaths     nodes this node declared dead on crash evidence
+ *                           ({@link Memberlist#probeCrash}: refused connections, no ack by any path)
+ *                           instead of through a suspicion timeout
+ * @param fastPathAborts     crash-evidence probes that ended without declaring a death (an ack came,
+ *                           a connection was accepted or timed out, or the node changed meanwhile);
+ *                           the ordinary probe and suspicion path handles those nodes unchanged
  */
 public record GossipStats(long packetsReceived, long packetsSent, long streamsReceived, long streamsSent,
                           long malformedDropped, long labelDropped, long rejectedDropped,
-                          long overloadDropped) {
+                          long overloadDropped, long fastPathDeaths, long fastPathAborts) {
 }
