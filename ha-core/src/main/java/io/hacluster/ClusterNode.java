@@ -220,7 +220,8 @@ public final class ClusterNode implements AutoCloseable {
                 .bindPort(settings.gossipPort())
                 .advertiseHost(advertisedIp.getHostAddress())
                 .advertisePort(settings.gossipPort())
-                .enableCompression(settings.enableGossipCompression()))
+                .enableCompression(settings.enableGossipCompression())
+                .fastCrashDetection(settings.enableFastCrashDetection()))
                 .build();
 
         bestEffort = new GossipBestEffortChannel(gossipConfig.udpBufferSize());
@@ -268,6 +269,7 @@ public final class ClusterNode implements AutoCloseable {
             throw e;
         }
         bestEffort.attach(memberlist);
+        messenger.onAbruptPeerLoss(new CrashEvidence(id, () -> memberlist)::connectionEnded);
         ConnectionSource discoveryDb = options.discoveryConnections != null ? options.discoveryConnections
                 : router != null ? router::master : null;
         joiner = new SeedJoiner(id, memberlist, staticSeeds, options.joinTimeout, discoveryDb != null,

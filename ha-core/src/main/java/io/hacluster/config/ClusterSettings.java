@@ -55,6 +55,10 @@ import java.util.Objects;
  *     ({@code MaxMessageSizeBytes}, default 16777216)
  * @param peerQueueSize capacity of the bounded reliable-send queue per peer
  *     ({@code PeerQueueSize}, default 10000)
+ * @param enableFastCrashDetection when a peer's streaming connection ends abruptly (reset, or
+ *     closed without a goodbye), probe it at once and declare it dead without the suspicion
+ *     timeout when its gossip and streaming ports both refuse connections and no probe path
+ *     answers ({@code EnableFastCrashDetection}, default true; not Mattermost's)
  */
 public record ClusterSettings(
         @JsonProperty("Enable") boolean enable,
@@ -76,7 +80,8 @@ public record ClusterSettings(
         @JsonProperty("HealthPort") int healthPort,
         @JsonProperty("NodeIdFile") String nodeIdFile,
         @JsonProperty("MaxMessageSizeBytes") int maxMessageSizeBytes,
-        @JsonProperty("PeerQueueSize") int peerQueueSize) {
+        @JsonProperty("PeerQueueSize") int peerQueueSize,
+        @JsonProperty("EnableFastCrashDetection") boolean enableFastCrashDetection) {
 
     /** Section name in {@code config.json}. */
     public static final String SECTION = "ClusterSettings";
@@ -152,6 +157,7 @@ public record ClusterSettings(
         private String nodeIdFile = "";
         private int maxMessageSizeBytes = 16 * 1024 * 1024;
         private int peerQueueSize = 10_000;
+        private boolean enableFastCrashDetection = true;
 
         private Builder() {
         }
@@ -177,6 +183,7 @@ public record ClusterSettings(
             nodeIdFile = s.nodeIdFile;
             maxMessageSizeBytes = s.maxMessageSizeBytes;
             peerQueueSize = s.peerQueueSize;
+            enableFastCrashDetection = s.enableFastCrashDetection;
         }
 
         /** @see ClusterSettings#enable() */
@@ -299,12 +306,19 @@ public record ClusterSettings(
             return this;
         }
 
+        /** @see ClusterSettings#enableFastCrashDetection() */
+        public Builder enableFastCrashDetection(boolean value) {
+            enableFastCrashDetection = value;
+            return this;
+        }
+
         /** The settings; not validated here (see {@link HaConfig}). */
         public ClusterSettings build() {
             return new ClusterSettings(enable, clusterName, overrideHostname, networkInterface, bindAddress,
                     advertiseAddress, useIpAddress, enableGossipCompression, enableExperimentalGossipEncryption,
                     readOnlyConfig, gossipPort, streamingPort, seeds, gossipPreset, discoveryIntervalSeconds,
-                    discoveryOfflineAfterSeconds, healthPort, nodeIdFile, maxMessageSizeBytes, peerQueueSize);
+                    discoveryOfflineAfterSeconds, healthPort, nodeIdFile, maxMessageSizeBytes, peerQueueSize,
+                    enableFastCrashDetection);
         }
     }
 }

@@ -30,6 +30,8 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> handshakeTimeout;
     private long unwritableGeneration;
     private boolean closing;
+    /** The peer ended the connection: a reset or an error on read, or an end of stream we did not start. */
+    private boolean endedByPeer;
 
     StreamHandler(Messenger messenger, String dialedPeer, FrameDecoder decoder) {
         this.messenger = messenger;
@@ -195,7 +197,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
         }
         messenger.counters().connectionsClosed.increment();
         if (link != null) {
-            messenger.connections.connectionLost(link, ctx.channel());
+            messenger.connections.connectionLost(link, ctx.channel(), endedByPeer || !closing);
         } else if (dialedPeer != null) {
             messenger.connections.dialFailed(dialedPeer);
         }
@@ -207,6 +209,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
             messenger.counters().oversizeFrames.increment();
             close(ctx, cause.getCause().getMessage());
         } else if (cause instanceof IOException) {
+            endedByPeer = true;
             close(ctx, cause.toString()); // reset by peer and friends: ordinary
         } else {
             messenger.counters().protocolErrors.increment();

@@ -360,7 +360,7 @@ class HaConfigLoadTest {
     @Test
     void settingsRecordsNeverHoldNulls() {
         ClusterSettings c = new ClusterSettings(false, null, null, null, null, null, true, true, false, true,
-                8074, 8075, null, null, 60, 1800, 0, null, 1, 1);
+                8074, 8075, null, null, 60, 1800, 0, null, 1, 1, true);
         assertThat(c.clusterName()).isEmpty();
         assertThat(c.seeds()).isEmpty();
         assertThat(c.gossipPreset()).isEmpty();
