@@ -138,6 +138,15 @@ class HaConfigLoadTest {
     }
 
     @Test
+    void fastCrashDetectionIsOnByDefaultAndCanBeTurnedOffInTheFileOrTheEnvironment() {
+        assertThat(HaConfig.parse("{}", Map.of()).clusterSettings().enableFastCrashDetection()).isTrue();
+        assertThat(HaConfig.parse("{\"ClusterSettings\": {\"EnableFastCrashDetection\": false}}", Map.of())
+                .clusterSettings().enableFastCrashDetection()).isFalse();
+        assertThat(HaConfig.parse("{}", Map.of("HA_CLUSTERSETTINGS_ENABLEFASTCRASHDETECTION", "false"))
+                .clusterSettings().enableFastCrashDetection()).isFalse();
+    }
+
+    @Test
     void environmentOverridesEachKindOfSetting() throws IOException {
         Map<String, String> env = Map.of(
                 "HA_CLUSTERSETTINGS_ENABLEGOSSIPCOMPRESSION", "true",              // boolean
