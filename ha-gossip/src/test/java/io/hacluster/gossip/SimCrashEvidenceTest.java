@@ -80,6 +80,7 @@ class SimCrashEvidenceTest {
     @Test
     void aLostHostNeverTakesTheFastPathAndIsFoundByTheOrdinaryPath() {
         SimCluster c = converged(43, true);
+        long lostAt = c.net.nanoTime();
         c.net.node(VICTIM).loseHost();
         List<CompletableFuture<CrashProbeResult>> probes = everySurvivorProbes(c, VICTIM);
 
@@ -89,6 +90,9 @@ class SimCrashEvidenceTest {
         assertThat(sum(c, GossipStats::fastPathDeaths)).isZero();
         assertThat(sum(c, GossipStats::fastPathAborts)).isEqualTo(N - 1);
         assertThat(suspicionsOf(c, VICTIM)).as("found through suspicion, as before").isNotEmpty();
+        // in virtual time, no survivor declared it dead before a suspicion could have run out
+        long suspicionMin = GossipMath.suspicionTimeout(4, N, Duration.ofSeconds(1)).toNanos();
+        assertThat(c.leavesOf(VICTIM)).allSatisfy(e -> assertThat(e.atNanos() - lostAt).isGreaterThan(suspicionMin));
     }
 
     @Test
