@@ -165,7 +165,7 @@ final class CrashProbes {
             finish(run, CrashProbeResult.DEAD, "already declared dead meanwhile");
             return;
         }
-        if (!core.declareDeadOnEvidence(run.node, run.incarnation)) {
+        if (!core.declareDeadOnEvidence(run.node, run.incarnation, deaths::incrementAndGet)) {
             finish(run, CrashProbeResult.NO_EVIDENCE, "it changed while probed");
             return;
         }
@@ -181,11 +181,7 @@ final class CrashProbes {
         }
         core.endEvidencePings(run.seq);
         running.remove(run.node, run);
-        if (result == CrashProbeResult.DEAD) {
-            if (why == null) {
-                deaths.incrementAndGet();
-            }
-        } else {
+        if (result != CrashProbeResult.DEAD) {
             aborts.incrementAndGet();
             log.debug("{}: crash-evidence probe of {} ends without a verdict: {}", config.name(), run.node, why);
         }

@@ -1519,13 +1519,16 @@ final class GossipCore implements Transport.Inbound {
 
     /**
      * Declares {@code node} dead through the ordinary dead message (From = this node), when it is
-     * still alive or suspect at {@code incarnation}; returns whether it did.
+     * still alive or suspect at {@code incarnation}; returns whether it did. {@code beforeEvent}
+     * runs just before the change is published, so a listener or a {@code members()} reader that
+     * sees the death also sees what {@code beforeEvent} did (the fast-path counter).
      */
-    boolean declareDeadOnEvidence(String node, long incarnation) {
+    boolean declareDeadOnEvidence(String node, long incarnation, Runnable beforeEvent) {
         NodeState s = probeTarget(node);
         if (s == null || s.incarnation != incarnation) {
             return false;
         }
+        beforeEvent.run();
         deadNode(new Message.Dead((int) incarnation, node, name), null);
         return s.state == MemberState.DEAD;
     }
