@@ -93,6 +93,8 @@ public final class ClusterNodeMetrics implements MeterBinder {
         counter(registry, "ha.gossip.dropped", tags.and("reason", "label"), () -> gossip().labelDropped());
         counter(registry, "ha.gossip.dropped", tags.and("reason", "rejected"), () -> gossip().rejectedDropped());
         counter(registry, "ha.gossip.dropped", tags.and("reason", "overload"), () -> gossip().overloadDropped());
+        counter(registry, "ha.gossip.crash.probes", tags.and("outcome", "dead"), () -> gossip().fastPathDeaths());
+        counter(registry, "ha.gossip.crash.probes", tags.and("outcome", "aborted"), () -> gossip().fastPathAborts());
     }
 
     private void bindMessaging(MeterRegistry registry, Tags tags) {
