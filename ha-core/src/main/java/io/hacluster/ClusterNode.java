@@ -239,7 +239,8 @@ public final class ClusterNode implements AutoCloseable {
                 .enableCompression(settings.enableGossipCompression())
                 .keyring(gossipKeys)
                 .gossipVerifyIncoming(settings.gossipVerifyIncoming())
-                .gossipVerifyOutgoing(settings.gossipVerifyOutgoing()))
+                .gossipVerifyOutgoing(settings.gossipVerifyOutgoing())
+                .fastCrashDetection(settings.enableFastCrashDetection()))
                 .build();
 
         bestEffort = new GossipBestEffortChannel(gossipConfig.udpBufferSize());
@@ -296,6 +297,7 @@ public final class ClusterNode implements AutoCloseable {
             throw e;
         }
         bestEffort.attach(memberlist);
+        messenger.onAbruptPeerLoss(new CrashEvidence(id, () -> memberlist)::connectionEnded);
         ConnectionSource discoveryDb = options.discoveryConnections != null ? options.discoveryConnections
                 : router != null ? router::master : null;
         joiner = new SeedJoiner(id, memberlist, staticSeeds, options.joinTimeout, discoveryDb != null,

@@ -100,6 +100,10 @@ import java.util.Objects;
  *     ({@code HealthRequestTimeoutSeconds}, default 5)
  * @param healthMaxConnectionsPerSource open health-endpoint connections per source IP; more are closed on accept and counted
  *     ({@code HealthMaxConnectionsPerSource}, default 8)
+ * @param enableFastCrashDetection when a peer's streaming connection ends abruptly (reset, or
+ *     closed without a goodbye), probe it at once and declare it dead without the suspicion
+ *     timeout when its gossip and streaming ports both refuse connections and no probe path
+ *     answers ({@code EnableFastCrashDetection}, default true; not Mattermost's)
  */
 public record ClusterSettings(
         @JsonProperty("Enable") boolean enable,
@@ -142,7 +146,8 @@ public record ClusterSettings(
         @JsonProperty("StreamRequireMemberAddress") boolean streamRequireMemberAddress,
         @JsonProperty("StreamMaxPendingHandshakes") int streamMaxPendingHandshakes,
         @JsonProperty("HealthRequestTimeoutSeconds") int healthRequestTimeoutSeconds,
-        @JsonProperty("HealthMaxConnectionsPerSource") int healthMaxConnectionsPerSource) {
+        @JsonProperty("HealthMaxConnectionsPerSource") int healthMaxConnectionsPerSource,
+        @JsonProperty("EnableFastCrashDetection") boolean enableFastCrashDetection) {
 
     /** Section name in {@code config.json}. */
     public static final String SECTION = "ClusterSettings";
@@ -254,6 +259,7 @@ public record ClusterSettings(
         private int streamMaxPendingHandshakes = 64;
         private int healthRequestTimeoutSeconds = 5;
         private int healthMaxConnectionsPerSource = 8;
+        private boolean enableFastCrashDetection = true;
 
         private Builder() {
         }
@@ -300,6 +306,7 @@ public record ClusterSettings(
             streamMaxPendingHandshakes = s.streamMaxPendingHandshakes;
             healthRequestTimeoutSeconds = s.healthRequestTimeoutSeconds;
             healthMaxConnectionsPerSource = s.healthMaxConnectionsPerSource;
+            enableFastCrashDetection = s.enableFastCrashDetection;
         }
 
         /** @see ClusterSettings#enable() */
@@ -548,6 +555,12 @@ public record ClusterSettings(
             return this;
         }
 
+        /** @see ClusterSettings#enableFastCrashDetection() */
+        public Builder enableFastCrashDetection(boolean value) {
+            enableFastCrashDetection = value;
+            return this;
+        }
+
         /** The settings; not validated here (see {@link HaConfig}). */
         public ClusterSettings build() {
             return new ClusterSettings(enable, clusterName, overrideHostname, networkInterface, bindAddress,
@@ -558,7 +571,8 @@ public record ClusterSettings(
                     gossipEncryptionKey, gossipVerifyIncoming, gossipVerifyOutgoing,
                     streamTlsEnabled, streamTlsCertFile, streamTlsKeyFile, streamTlsKeyPassword, streamTlsCaFile, streamTlsKeyStoreFile,
                     streamTlsKeyStoreType, streamTlsKeyStorePassword, streamTlsTrustStoreFile, streamTlsTrustStoreType, streamTlsTrustStorePassword, streamTlsClientAuth,
-                    streamTlsPeerIdentity, streamRequireMemberAddress, streamMaxPendingHandshakes, healthRequestTimeoutSeconds, healthMaxConnectionsPerSource);
+                    streamTlsPeerIdentity, streamRequireMemberAddress, streamMaxPendingHandshakes, healthRequestTimeoutSeconds, healthMaxConnectionsPerSource,
+                    enableFastCrashDetection);
         }
     }
 }

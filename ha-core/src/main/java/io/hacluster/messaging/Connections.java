@@ -115,9 +115,15 @@ final class Connections {
         }
     }
 
-    /** An established connection closed. */
-    void connectionLost(PeerLink p, Channel ch) {
+    /**
+     * An established connection closed; {@code endedByPeer} when the peer's side ended it (a
+     * reset, or an end of stream this node did not start). Such an end without a GOODBYE, while the
+     * peer is alive or suspect, is reported to the abrupt-loss listener: the peer's process may
+     * have crashed.
+     */
+    void connectionLost(PeerLink p, Channel ch, boolean endedByPeer) {
         boolean settle;
+        boolean abrupt;
         synchronized (p) {
             if (p.channel != ch) {
                 return;
@@ -128,6 +134,11 @@ final class Connections {
             p.ackScheduled = false;
             p.readPaused = false;
             settle = p.leaveGrace != null;
+            abrupt = endedByPeer && !settle && !p.departing && !p.state.isGone() && p.address != null
+                    && !m.isClosed() && !m.isCut(p.nodeId);
+        }
+        if (abrupt) {
+            m.abruptPeerLoss(p.nodeId, p.address);
         }
         if (settle) {
             m.settleGone(p, PeerState.LEFT);  // the leaver closed: everything it sent has been read

@@ -108,6 +108,7 @@ public final class Messenger implements AutoCloseable {
     private final ForgottenPeers forgotten = new ForgottenPeers();
     EventLoopGroup io;
     Channel serverChannel;
+    private volatile java.util.function.BiConsumer<String, InetSocketAddress> abruptPeerLoss;
 
     /** A messenger whose best-effort messages all go over the stream. */
     public Messenger(MessengerConfig config) {
@@ -309,6 +310,29 @@ public final class Messenger implements AutoCloseable {
             stale.close();
         }
         dialer.dial(p);
+    }
+
+    /**
+     * Sets who hears of a peer whose streaming connection ended from its side without a GOODBYE
+     * (a reset, or an end of stream) while it was alive or suspect: hard evidence, on a host that
+     * stays up, that its process died. Called on an I/O thread with the peer's id and streaming
+     * address; it must not block. Not called for a GOODBYE, a leave, this node's own closing, a
+     * fault-injection cut, or a connection replaced by a newer one. {@code null} removes it.
+     */
+    public void onAbruptPeerLoss(java.util.function.BiConsumer<String, InetSocketAddress> listener) {
+        abruptPeerLoss = listener;
+    }
+
+    void abruptPeerLoss(String nodeId, InetSocketAddress streamingAddress) {
+        java.util.function.BiConsumer<String, InetSocketAddress> l = abruptPeerLoss;
+        if (l == null) {
+            return;
+        }
+        try {
+            l.accept(nodeId, streamingAddress);
+        } catch (RuntimeException e) {
+            log.warn("abrupt peer loss listener failed for {}", nodeId, e);
+        }
     }
 
     /** A peer is suspected: messages to it wait in its bounded queue; reconnecting continues. */

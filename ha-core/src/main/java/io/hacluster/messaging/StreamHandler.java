@@ -50,6 +50,8 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> handshakeTimeout;
     private long unwritableGeneration;
     private boolean closing;
+    /** The peer ended the connection: a reset or an error on read, or an end of stream we did not start. */
+    private boolean endedByPeer;
 
     StreamHandler(Messenger messenger, String dialedPeer, InetSocketAddress dialedAddress, FrameDecoder decoder,
                   boolean holdsSlot) {
@@ -335,7 +337,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
             clockProbe.close();
         }
         if (link != null) {
-            messenger.connections.connectionLost(link, ctx.channel());
+            messenger.connections.connectionLost(link, ctx.channel(), endedByPeer || !closing);
         } else if (dialedPeer != null) {
             messenger.connections.dialFailed(dialedPeer);
         }
@@ -347,6 +349,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
             messenger.counters().oversizeFrames.increment();
             close(ctx, cause.getCause().getMessage());
         } else if (cause instanceof IOException) {
+            endedByPeer = true;
             close(ctx, cause.toString()); // reset by peer and friends: ordinary
         } else {
             messenger.counters().protocolErrors.increment();

@@ -104,6 +104,8 @@ public final class ClusterNodeMetrics implements MeterBinder {
         counter(registry, "ha.gossip.refutations", tags, () -> gossip().refutations());
         counter(registry, "ha.gossip.bytes.received", tags, () -> gossip().bytesReceived());
         counter(registry, "ha.gossip.bytes.sent", tags, () -> gossip().bytesSent());
+        counter(registry, "ha.gossip.crash.probes", tags.and("outcome", "dead"), () -> gossip().fastPathDeaths());
+        counter(registry, "ha.gossip.crash.probes", tags.and("outcome", "aborted"), () -> gossip().fastPathAborts());
     }
 
     private void bindMessaging(MeterRegistry registry, Tags tags) {

@@ -138,6 +138,15 @@ class HaConfigLoadTest {
     }
 
     @Test
+    void fastCrashDetectionIsOnByDefaultAndCanBeTurnedOffInTheFileOrTheEnvironment() {
+        assertThat(HaConfig.parse("{}", Map.of()).clusterSettings().enableFastCrashDetection()).isTrue();
+        assertThat(HaConfig.parse("{\"ClusterSettings\": {\"EnableFastCrashDetection\": false}}", Map.of())
+                .clusterSettings().enableFastCrashDetection()).isFalse();
+        assertThat(HaConfig.parse("{}", Map.of("HA_CLUSTERSETTINGS_ENABLEFASTCRASHDETECTION", "false"))
+                .clusterSettings().enableFastCrashDetection()).isFalse();
+    }
+
+    @Test
     void environmentOverridesEachKindOfSetting() throws IOException {
         Map<String, String> env = Map.of(
                 "HA_CLUSTERSETTINGS_ENABLEGOSSIPCOMPRESSION", "true",              // boolean
@@ -361,7 +370,7 @@ class HaConfigLoadTest {
     void settingsRecordsNeverHoldNulls() {
         ClusterSettings c = new ClusterSettings(false, null, null, null, null, null, true, true, false, true,
                 8074, 8075, null, null, 60, 1800, 0, null, 1, 1, 1000, null, true, true,
-                false, null, null, null, null, null, null, null, null, null, null, null, null, true, 64, 5, 8);
+                false, null, null, null, null, null, null, null, null, null, null, null, null, true, 64, 5, 8, true);
         assertThat(c.clusterName()).isEmpty();
         assertThat(c.gossipEncryptionKey()).isEmpty();
         assertThat(c.streamTlsKeyPassword()).isEmpty();

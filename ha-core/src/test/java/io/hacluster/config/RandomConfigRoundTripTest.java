@@ -120,6 +120,7 @@ class RandomConfigRoundTripTest {
                 .nodeIdFile(random.nextBoolean() ? "" : "/var/lib/ha/" + word(random, 6))
                 .maxMessageSizeBytes(1 + random.nextInt(Integer.MAX_VALUE))
                 .peerQueueSize(1 + random.nextInt(1_000_000))
+                .enableFastCrashDetection(random.nextBoolean())
                 .build();
         int maxOpen = 1 + random.nextInt(1000);
         boolean database = random.nextInt(4) > 0;

@@ -178,6 +178,14 @@ final class ChildNode implements AutoCloseable {
         return await(l -> l.startsWith("LEADER " + ref + " "), timeout, "LEADER " + ref).split(" ");
     }
 
+    /** Asks the child for its gossip fast-path counters: {deaths, aborts}. */
+    long[] fastPath(Duration timeout) throws IOException, InterruptedException {
+        String ref = String.valueOf(refs.incrementAndGet());
+        command("GSTATS " + ref);
+        String[] w = await(l -> l.startsWith("GSTATS " + ref + " "), timeout, "GSTATS " + ref).split(" ");
+        return new long[] {Long.parseLong(w[2]), Long.parseLong(w[3])};
+    }
+
     long pid() {
         return process.pid();
     }

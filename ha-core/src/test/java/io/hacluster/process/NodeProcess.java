@@ -44,7 +44,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code LEADER <ref> <leaderId or -> <epoch> <fencingToken> <isLeader>}. Commands:
  * {@code SEND <count> <intervalMillis>}, {@code STOP}, {@code PENDING}, {@code LEADER <ref>}
  * (this node's {@code leader()} and {@code isLeader()} now; the reference only matches the answer
- * to the question), {@code EXIT}.
+ * to the question), {@code GSTATS <ref>} (answered {@code GSTATS <ref> <fastPathDeaths> <fastPathAborts>}
+ * from this node's gossip statistics), {@code EXIT}.
  */
 public final class NodeProcess {
 
@@ -165,6 +166,11 @@ public final class NodeProcess {
                     OUT.println("LEADER " + (w.length > 1 ? w[1] : "-") + " "
                             + leader.map(l -> l.id() + " " + l.epoch() + " " + l.fencingToken()).orElse("- 0 0")
                             + " " + leading);
+                }
+                case "GSTATS" -> {
+                    io.hacluster.gossip.GossipStats g = node.gossipStats();
+                    OUT.println("GSTATS " + (w.length > 1 ? w[1] : "-") + " " + g.fastPathDeaths() + " "
+                            + g.fastPathAborts());
                 }
                 case "EXIT" -> {
                     node.close();

@@ -111,6 +111,21 @@ public final class FaultInjectingTransport implements Transport, GossipFaults {
         return delegate.exchange(to, request, expectReply, timeout);
     }
 
+    /**
+     * A blocked peer (or an isolated node) reports {@link ConnectOutcome#TIMED_OUT}: a cut link
+     * drops packets, it does not reset connections, so a fault-injected partition never looks
+     * like a crash.
+     */
+    @Override
+    public CompletableFuture<ConnectOutcome> probeConnect(InetSocketAddress to, Duration timeout) {
+        Faults f = faults;
+        if (!f.idle() && f.cuts(to)) {
+            streamsOut.increment();
+            return CompletableFuture.completedFuture(ConnectOutcome.TIMED_OUT);
+        }
+        return delegate.probeConnect(to, timeout);
+    }
+
     @Override
     public void close() {
         delegate.close();

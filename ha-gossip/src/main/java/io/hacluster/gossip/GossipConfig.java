@@ -63,6 +63,9 @@ import java.util.Objects;
  *                                the same size); further ones are refused and counted and come
  *                                back with the next gossip or push/pull. Not in memberlist
  *                                (default 256)
+ * @param fastCrashDetection      let {@link Memberlist#probeCrash} declare a node dead at once on hard
+ *                                evidence of a crash (connections refused, no ack by any path); when
+ *                                false it does nothing. Not in memberlist; default true
  */
 public record GossipConfig(
         String name,
@@ -99,7 +102,8 @@ public record GossipConfig(
         boolean gossipVerifyIncoming,
         boolean gossipVerifyOutgoing,
         int maxMembers,
-        int memberAdmissionsPerSecond) {
+        int memberAdmissionsPerSecond,
+        boolean fastCrashDetection) {
 
     /** memberlist's {@code MetaMaxSize}: node metadata is at most 512 bytes. */
     public static final int META_MAX_SIZE = 512;
@@ -263,6 +267,7 @@ public record GossipConfig(
         private boolean gossipVerifyOutgoing = true;
         private int maxMembers = 1024;
         private int memberAdmissionsPerSecond = 256;
+        private boolean fastCrashDetection = true;
 
         private Builder(String name) {
             this.name = name;
@@ -284,6 +289,7 @@ public record GossipConfig(
             keyring = c.keyring; gossipVerifyIncoming = c.gossipVerifyIncoming;
             gossipVerifyOutgoing = c.gossipVerifyOutgoing; maxMembers = c.maxMembers;
             memberAdmissionsPerSecond = c.memberAdmissionsPerSecond;
+            fastCrashDetection = c.fastCrashDetection;
         }
 
         public Builder name(String v) { name = v; return this; }
@@ -323,6 +329,8 @@ public record GossipConfig(
         public Builder gossipVerifyOutgoing(boolean v) { gossipVerifyOutgoing = v; return this; }
         public Builder maxMembers(int v) { maxMembers = v; return this; }
         public Builder memberAdmissionsPerSecond(int v) { memberAdmissionsPerSecond = v; return this; }
+        /** @see GossipConfig#fastCrashDetection() */
+        public Builder fastCrashDetection(boolean v) { fastCrashDetection = v; return this; }
 
         /** Validates and builds. */
         public GossipConfig build() {
@@ -333,7 +341,7 @@ public record GossipConfig(
                     awarenessMaxMultiplier, gossipNodes, gossipInterval, gossipToTheDeadTime,
                     enableCompression, udpBufferSize, deadNodeReclaimTime, handoffQueueDepth,
                     reconnectInterval, reconnectTimeout, keyring, gossipVerifyIncoming, gossipVerifyOutgoing,
-                    maxMembers, memberAdmissionsPerSecond);
+                    maxMembers, memberAdmissionsPerSecond, fastCrashDetection);
         }
     }
 }

@@ -54,6 +54,7 @@ final class GossipCore implements Transport.Inbound {
     private final Listeners listeners;
     private final Awareness awareness;
     private final BroadcastQueue broadcasts;
+    private final CrashProbes crashProbes;
 
     // ---- state-machine thread only ----
     private final Map<String, NodeState> nodeMap = new HashMap<>();
@@ -123,6 +124,7 @@ final class GossipCore implements Transport.Inbound {
         this.listeners = listeners;
         this.awareness = new Awareness(config.awarenessMaxMultiplier());
         this.broadcasts = new BroadcastQueue(config.retransmitMult(), nodes::size);
+        this.crashProbes = new CrashProbes(this, config, scheduler, transport);
     }
 
     // =====================================================================================
@@ -296,7 +298,8 @@ final class GossipCore implements Transport.Inbound {
         return new GossipStats(packetsReceived.get(), packetsSent.get(), streamsReceived.get(), streamsSent.get(),
                 malformedDropped.get(), labelDropped.get(), rejectedDropped.get(), overloadDropped.get(),
                 probes.get(), probesFailed.get(), suspicions.get(), refutations.get(), bytesReceived.get(),
-                bytesSent.get(), encryptionDropped.get(), membersRefused.get());
+                bytesSent.get(), encryptionDropped.get(), membersRefused.get(),
+                crashProbes.deaths(), crashProbes.aborts());
     }
 
     /** State-machine thread: messages waiting in the broadcast queue. */
@@ -1524,5 +1527,95 @@ final class GossipCore implements Transport.Inbound {
         rejectedDropped.incrementAndGet();
         warnings.warn("stream-type", name + ": unexpected " + msg.type() + " stream from " + from);
         return null;
+    }
+
+    // =====================================================================================
+    // Crash-evidence probes: what CrashProbes needs from the state machine (state-machine thread)
+    // =====================================================================================
+
+    /** The probes that act on hard evidence of a crash ({@link Memberlist#probeCrash}). */
+    CrashProbes crashProbes() {
+        return crashProbes;
+    }
+
+    /** {@code node} when it is another node that is alive or suspect, else null. */
+    NodeState probeTarget(String node) {
+        NodeState s = nodeMap.get(node);
+        return s == null || s.name.equals(name) || s.isGone() || shutdown ? null : s;
+    }
+
+    /** The probe interval scaled by local health, as a normal probe uses it. */
+    Duration scaledProbeInterval() {
+        return awareness.scaleTimeout(config.probeInterval());
+    }
+
+    /** What {@link #sendEvidencePings} sent: its sequence number and how many nacks can come. */
+    record EvidencePings(int seq, int indirectPeers, int expectedNacks) {
+    }
+
+    /**
+     * Pings {@code node} at once through every path a normal probe uses, all together: directly
+     * (UDP), through up to indirectChecks alive peers (asking for nacks where they speak protocol
+     * 4), and over TCP to its gossip port when it speaks protocol 3. {@code onAck} runs on the
+     * first ack by any path, {@code onNack} per nack, {@code onWindowEnd} when {@code window}
+     * ends without an ack.
+     */
+    EvidencePings sendEvidencePings(NodeState node, Duration window, Runnable onAck, Runnable onNack,
+                                    Runnable onWindowEnd) {
+        int seq = nextSeqNo();
+        boolean[] acked = {false};
+        Runnable ackOnce = () -> {
+            if (!acked[0]) {
+                acked[0] = true;
+                onAck.run();
+            }
+        };
+        setAckHandler(seq, payload -> ackOnce.run(), onNack, window, onWindowEnd);
+        Message.Ping ping = new Message.Ping(seq, node.name, selfAddr, selfPort, name);
+        sendMsg(node.socketAddress(), node, codec.encode(ping));
+        List<NodeState> peers = kRandomNodes(config.indirectChecks(),
+                n -> n.name.equals(name) || n.name.equals(node.name) || n.state != MemberState.ALIVE);
+        int expectedNacks = 0;
+        for (NodeState peer : peers) {
+            boolean nack = peer.pMax >= 4;
+            if (nack) {
+                expectedNacks++;
+            }
+            sendMsg(peer.socketAddress(), peer, codec.encode(new Message.IndirectPing(seq, node.addr, node.port,
+                    node.name, nack, selfAddr, selfPort, name)));
+        }
+        if (!config.disableTcpPings() && node.pMax >= 3 && node.socketAddress() != null) {
+            exchange(node.socketAddress(), codec.stream(ping), true, window).whenComplete((reply, err) ->
+                    scheduler.execute(() -> {
+                        if (err == null && isAckFor(reply, seq)) {
+                            ackOnce.run();
+                        }
+                    }));
+        }
+        return new EvidencePings(seq, peers.size(), expectedNacks);
+    }
+
+    /** Stops waiting for acks of {@code seq}; later ones are ignored as late. */
+    void endEvidencePings(int seq) {
+        AckHandler h = ackHandlers.remove(seq);
+        if (h != null) {
+            h.timer.cancel();
+        }
+    }
+
+    /**
+     * Declares {@code node} dead through the ordinary dead message (From = this node), when it is
+     * still alive or suspect at {@code incarnation}; returns whether it did. {@code beforeEvent}
+     * runs just before the change is published, so a listener or a {@code members()} reader that
+     * sees the death also sees what {@code beforeEvent} did (the fast-path counter).
+     */
+    boolean declareDeadOnEvidence(String node, long incarnation, Runnable beforeEvent) {
+        NodeState s = probeTarget(node);
+        if (s == null || s.incarnation != incarnation) {
+            return false;
+        }
+        beforeEvent.run();
+        deadNode(new Message.Dead((int) incarnation, node, name), null);
+        return s.state == MemberState.DEAD;
     }
 }

@@ -30,17 +30,23 @@ package io.hacluster.gossip;
  * @param membersRefused     alive messages for unknown nodes refused by the member-table cap
  *                           ({@link GossipConfig#maxMembers()}) or the admission rate
  *                           ({@link GossipConfig#memberAdmissionsPerSecond()})
+ * @param fastPathDeaths     nodes this node declared dead on crash evidence
+ *                           ({@link Memberlist#probeCrash}: refused connections, no ack by any path)
+ *                           instead of through a suspicion timeout
+ * @param fastPathAborts     crash-evidence probes that ended without declaring a death (an ack came,
+ *                           a connection was accepted or timed out, or the node changed meanwhile);
+ *                           the ordinary probe and suspicion path handles those nodes unchanged
  */
 public record GossipStats(long packetsReceived, long packetsSent, long streamsReceived, long streamsSent,
                           long malformedDropped, long labelDropped, long rejectedDropped,
                           long overloadDropped, long probes, long probesFailed, long suspicions,
                           long refutations, long bytesReceived, long bytesSent, long encryptionDropped,
-                          long membersRefused) {
+                          long membersRefused, long fastPathDeaths, long fastPathAborts) {
 
     /** The counters of earlier versions; the others zero. */
     public GossipStats(long packetsReceived, long packetsSent, long streamsReceived, long streamsSent,
                        long malformedDropped, long labelDropped, long rejectedDropped, long overloadDropped) {
         this(packetsReceived, packetsSent, streamsReceived, streamsSent, malformedDropped, labelDropped,
-                rejectedDropped, overloadDropped, 0, 0, 0, 0, 0, 0, 0, 0);
+                rejectedDropped, overloadDropped, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 }

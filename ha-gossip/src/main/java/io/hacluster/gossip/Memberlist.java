@@ -76,6 +76,35 @@ public final class Memberlist implements AutoCloseable {
     }
 
     /**
+     * Probes {@code node} at once, out of the round robin, because its user has hard evidence
+     * that the process crashed (in ha-cluster: its streaming connection was reset, or ended
+     * without a goodbye). It pings the node directly, over TCP and through up to
+     * {@code indirectChecks} peers, all at once, and connects to its gossip port and to each of
+     * {@code alsoRefused} (other ports of the same process). Only when <b>every</b> connect is
+     * refused ({@link ConnectOutcome#REFUSED}: the host is up and nothing listens) and no ack
+     * comes by any path (every indirect peer nacked, or a probe interval passed) is the node
+     * declared dead, at once, through the ordinary dead message, which memberlist and serf peers
+     * accept as any other ({@link GossipStats#fastPathDeaths()}). An ack, or a connect that is
+     * accepted (a stalled process keeps its sockets) or times out (a lost host, a partition),
+     * changes nothing: the ordinary probe and suspicion path decides in its ordinary time
+     * ({@link GossipStats#fastPathAborts()}).
+     *
+     * <p>At most one such probe per node runs (a second call joins it), at most one per node per
+     * probe interval, and at most 16 at once; anything else yields {@link CrashProbeResult#SKIPPED},
+     * as does a node that is unknown, this node, already dead or left, or a configuration with
+     * {@link GossipConfig#fastCrashDetection()} off.
+     *
+     * @param node        the member's name
+     * @param alsoRefused other addresses of that process that must refuse connections too (may be empty)
+     * @return how the probe ended, on the scheduler's thread
+     */
+    public CompletableFuture<CrashProbeResult> probeCrash(String node, Collection<InetSocketAddress> alsoRefused) {
+        Objects.requireNonNull(node, "node");
+        List<InetSocketAddress> extra = List.copyOf(alsoRefused);
+        return onScheduler(() -> core.crashProbes().probe(node, extra));
+    }
+
+    /**
      * Leaves gracefully: broadcasts a dead message about ourselves with From equal to our name,
      * which peers record as {@link MemberState#LEFT}. Completes once the broadcast has been sent
      * its full number of times (or at once when no other node is alive); fails with a

@@ -29,8 +29,11 @@ import java.util.function.BooleanSupplier;
  * extra delay on everything a node sends ({@link #setSendDelay}, a slow node), partitions into
  * groups ({@link #partition}), crashes ({@link SimNode#crash}) and pauses
  * ({@link SimNode#pause}: the node runs nothing for a while, then handles what queued up, like a
- * stalled process). Streams (TCP) are never lost but are cut by partitions; a stream to a
- * crashed node is refused after one delay, a stream into a partition times out.
+ * stalled process), and host losses ({@link SimNode#loseHost}: the process and its host vanish).
+ * Streams (TCP) are never lost but are cut by partitions; a stream or a
+ * {@linkplain Transport#probeConnect connect probe} to a crashed node on a live host is refused
+ * after one round trip, one to a lost host or into a partition times out, and a connect probe to
+ * a paused node is accepted (its kernel still completes handshakes).
  */
 public final class SimulatedNetwork {
 
@@ -297,6 +300,7 @@ public final class SimulatedNetwork {
         private final NodeTransport transport = new NodeTransport(this);
         private Transport.Inbound inbound;
         private boolean crashed;
+        private boolean hostLost;
         private long pausedUntil;
         private long sendDelay;
         private boolean udpBlocked;
@@ -331,6 +335,17 @@ public final class SimulatedNetwork {
         }
 
         public boolean isCrashed() { return crashed; }
+
+        /**
+         * Loses the whole host: the process runs nothing more, and its address answers nothing at
+         * all (no refusal: streams and connect probes time out), as a powered-off machine or a
+         * pulled cable. A later {@link SimulatedNetwork#addNode} of this name is a restart on a
+         * host that is back.
+         */
+        public void loseHost() {
+            crashed = true;
+            hostLost = true;
+        }
 
         /** Stalls the process for {@code d}: nothing runs, inbound traffic waits, then it resumes. */
         public void pause(Duration d) {
@@ -445,6 +460,9 @@ public final class SimulatedNetwork {
             if (dest == null || !connected(self, dest)) {
                 return result; // no route: the timeout fires
             }
+            if (dest.hostLost) {
+                return result; // nobody answers: the timeout fires
+            }
             long there = now + linkDelay(self, dest);
             if (dest.crashed) {
                 enqueue(there + linkDelay(dest, self), null, () ->
@@ -476,6 +494,29 @@ public final class SimulatedNetwork {
                     });
                 }
             });
+            return result;
+        }
+
+        @Override
+        public CompletableFuture<ConnectOutcome> probeConnect(InetSocketAddress to, Duration timeout) {
+            CompletableFuture<ConnectOutcome> result = new CompletableFuture<>();
+            if (self.crashed) {
+                return result; // a dead process waits forever
+            }
+            SimNode dest = nodesByAddress.get(to);
+            if (dest == null || dest.hostLost || !connected(self, dest)) {
+                enqueue(now + timeout.toNanos(), self, () -> result.complete(ConnectOutcome.TIMED_OUT));
+                return result;
+            }
+            long roundTrip = linkDelay(self, dest) + linkDelay(dest, self);
+            if (roundTrip > timeout.toNanos()) {
+                enqueue(now + timeout.toNanos(), self, () -> result.complete(ConnectOutcome.TIMED_OUT));
+                return result;
+            }
+            // the remote kernel answers whatever its process does: a reset when it is gone, a
+            // completed handshake when it is alive or paused
+            ConnectOutcome outcome = dest.crashed ? ConnectOutcome.REFUSED : ConnectOutcome.ACCEPTED;
+            enqueue(now + roundTrip, self, () -> result.complete(outcome));
             return result;
         }
 

@@ -39,6 +39,18 @@ public interface Transport extends AutoCloseable {
     CompletableFuture<byte[]> exchange(InetSocketAddress to, byte[] request, boolean expectReply,
                                        Duration timeout);
 
+    /**
+     * Opens a TCP connection to {@code to} and closes it at once, without writing anything, and
+     * reports what the attempt found: {@link ConnectOutcome#REFUSED} only when the remote kernel
+     * actively refused it (evidence that the process is gone while its host is up; see
+     * {@link ConnectOutcome}). Fault-injected blocks and anything this transport cannot classify
+     * report {@link ConnectOutcome#TIMED_OUT}, which is never evidence of a crash. The future
+     * never fails. The default is a transport that cannot tell: always {@code TIMED_OUT}.
+     */
+    default CompletableFuture<ConnectOutcome> probeConnect(InetSocketAddress to, Duration timeout) {
+        return CompletableFuture.completedFuture(ConnectOutcome.TIMED_OUT);
+    }
+
     /** Stops sending and receiving and releases sockets and threads. Idempotent. */
     @Override
     void close();

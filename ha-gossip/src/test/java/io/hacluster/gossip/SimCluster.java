@@ -20,6 +20,8 @@ final class SimCluster {
     final Map<String, List<Event>> joins = new LinkedHashMap<>();
     /** Every update event: observer -> members it saw change metadata. */
     final Map<String, List<Event>> updates = new LinkedHashMap<>();
+    /** Every suspect event: observer -> members it saw become suspect. */
+    final Map<String, List<Event>> suspects = new LinkedHashMap<>();
 
     /** One membership event as an observer saw it, with the virtual time. */
     record Event(Member member, long atNanos) {
@@ -44,6 +46,8 @@ final class SimCluster {
         List<Event> myLeaves = new ArrayList<>();
         List<Event> myJoins = new ArrayList<>();
         List<Event> myUpdates = new ArrayList<>();
+        List<Event> mySuspects = new ArrayList<>();
+        suspects.put(name, mySuspects);
         leaves.put(name, myLeaves);
         joins.put(name, myJoins);
         updates.put(name, myUpdates);
@@ -65,6 +69,11 @@ final class SimCluster {
                     @Override
                     public void onUpdate(Member member) {
                         myUpdates.add(new Event(member, net.nanoTime()));
+                    }
+
+                    @Override
+                    public void onSuspect(Member member) {
+                        mySuspects.add(new Event(member, net.nanoTime()));
                     }
                 });
         customize.accept(b);

@@ -26,7 +26,12 @@ final class FailureDetectionNode implements AutoCloseable {
 
     /** Which implementation a node runs. */
     enum Kind {
-        JAVA, SERF
+        /** Our {@code GossipAgent}: gossip alone. */
+        JAVA,
+        /** A serf agent. */
+        SERF,
+        /** A whole {@code ClusterNode} ({@link ClusterNodeAgent}): gossip plus the streaming messenger. */
+        CLUSTER
     }
 
     /** A line of output and the {@link System#nanoTime()} at which it was read. */
@@ -61,6 +66,41 @@ final class FailureDetectionNode implements AutoCloseable {
             command.addAll(List.of("--join", "127.0.0.1:" + joinPort));
         }
         return start(Kind.JAVA, name, port, command);
+    }
+
+    /**
+     * Starts a whole ClusterNode ({@link ClusterNodeAgent}) named {@code id} (26 characters), with
+     * fast crash detection on or off.
+     */
+    static FailureDetectionNode cluster(String id, String preset, String classpath, Integer joinPort, boolean fast) {
+        int port = freeUdpAndTcpPort();
+        int streaming = freeUdpAndTcpPort();
+        List<String> command = new ArrayList<>(List.of(
+                javaBinary(), "-Xmx160m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Djava.net.preferIPv4Stack=true", "-Dlogback.configurationFile=" + WarnLogConfig.PATH,
+                "-cp", classpath, ClusterNodeAgent.class.getName(), "--id", id,
+                "--gossip-port", String.valueOf(port), "--streaming-port", String.valueOf(streaming),
+                "--preset", preset, "--fast", String.valueOf(fast)));
+        if (joinPort != null) {
+            command.addAll(List.of("--join", "127.0.0.1:" + joinPort));
+        }
+        return start(Kind.CLUSTER, id, port, command);
+    }
+
+    /**
+     * Whether a dead report about {@code member} at or after {@code sinceNanos} carried a
+     * fast-path death count above zero (only {@link Kind#CLUSTER} nodes report one).
+     */
+    boolean deadReportedByFastPath(String member, long sinceNanos) {
+        synchronized (lines) {
+            return lines.stream().filter(l -> l.nanos() >= sinceNanos && deadLine(member).test(l.text()))
+                    .anyMatch(l -> !l.text().contains("\"fastPathDeaths\":0,"));
+        }
+    }
+
+    /** When this node reported {@code member} alive again at or after {@code sinceNanos}. */
+    OptionalLong aliveReportedAt(String member, long sinceNanos) {
+        return first(t -> t.contains("\"event\":\"alive\"") && t.contains("\"name\":\"" + member + "\""), sinceNanos);
     }
 
     /** Starts a serf agent with the matching memberlist profile, bound and advertised on loopback. */
@@ -152,17 +192,17 @@ final class FailureDetectionNode implements AutoCloseable {
     }
 
     private boolean isDeadReport(String text) {
-        return kind == Kind.JAVA ? text.contains("\"event\":\"dead\"") : text.contains("EventMemberFailed");
+        return kind != Kind.SERF ? text.contains("\"event\":\"dead\"") : text.contains("EventMemberFailed");
     }
 
     private Predicate<String> joinLine(String member) {
-        return kind == Kind.JAVA
+        return kind != Kind.SERF
                 ? t -> t.contains("\"event\":\"join\"") && t.contains("\"name\":\"" + member + "\"")
                 : t -> t.contains("EventMemberJoin: " + member + " ");
     }
 
     private Predicate<String> deadLine(String member) {
-        return kind == Kind.JAVA
+        return kind != Kind.SERF
                 ? t -> t.contains("\"event\":\"dead\"") && t.contains("\"name\":\"" + member + "\"")
                 : t -> t.contains("EventMemberFailed: " + member + " ");
     }

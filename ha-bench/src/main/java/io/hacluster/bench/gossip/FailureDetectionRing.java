@@ -43,9 +43,20 @@ final class FailureDetectionRing implements AutoCloseable {
 
     private static FailureDetectionNode launch(FailureDetectionNode.Kind kind, String name, String preset,
                                                String classpath, Integer joinPort) {
-        return kind == FailureDetectionNode.Kind.JAVA
-                ? FailureDetectionNode.java(name, preset, classpath, joinPort)
-                : FailureDetectionNode.serf(name, preset, joinPort);
+        return switch (kind) {
+            case JAVA -> FailureDetectionNode.java(name, preset, classpath, joinPort);
+            case SERF -> FailureDetectionNode.serf(name, preset, joinPort);
+            case CLUSTER -> FailureDetectionNode.cluster(clusterId(name), preset, classpath, joinPort, true);
+        };
+    }
+
+    /** A ClusterNode id (26 characters) made from a ring member's name: the name, padded with zeros. */
+    static String clusterId(String name) {
+        StringBuilder b = new StringBuilder(name.toLowerCase(java.util.Locale.ROOT));
+        while (b.length() < 26) {
+            b.append('0');
+        }
+        return b.substring(0, 26);
     }
 
     private void awaitJoins(List<FailureDetectionNode> observers, List<String> members) {

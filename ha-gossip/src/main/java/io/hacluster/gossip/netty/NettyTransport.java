@@ -1,5 +1,6 @@
 package io.hacluster.gossip.netty;
 
+import io.hacluster.gossip.ConnectOutcome;
 import io.hacluster.gossip.GossipConfig;
 import io.hacluster.gossip.Transport;
 import io.hacluster.gossip.wire.WireLimits;
@@ -9,6 +10,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -248,6 +250,45 @@ public final class NettyTransport implements Transport {
             });
         } catch (RuntimeException e) {
             result.completeExceptionally(new IOException("stream exchange with " + to + " failed", e));
+        }
+        return result;
+    }
+
+    /**
+     * Connects to {@code to} and closes at once without writing; see {@link ConnectOutcomes} for
+     * how a failure is classified. Counted in {@link TransportStats} as nothing: it carries no
+     * memberlist traffic.
+     */
+    @Override
+    public CompletableFuture<ConnectOutcome> probeConnect(InetSocketAddress to, Duration timeout) {
+        Objects.requireNonNull(to, "to");
+        Objects.requireNonNull(timeout, "timeout");
+        CompletableFuture<ConnectOutcome> result = new CompletableFuture<>();
+        if (closed.get() || to.isUnresolved()) {
+            result.complete(ConnectOutcome.TIMED_OUT);
+            return result;
+        }
+        try {
+            ChannelFuture connect = new Bootstrap()
+                    .group(group)
+                    .channel(clientChannelType)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
+                            Math.max(1, timeout.toMillis())))
+                    .option(ChannelOption.AUTO_READ, false)
+                    .handler(new ChannelInboundHandlerAdapter())
+                    .connect(to);
+            channels.add(connect.channel());
+            connect.addListener((ChannelFutureListener) done -> {
+                if (done.isSuccess()) {
+                    result.complete(ConnectOutcome.ACCEPTED);
+                    done.channel().close();
+                } else {
+                    result.complete(ConnectOutcomes.classify(done.cause()));
+                    log.debug("probe connect to {}: {}", to, done.cause().toString());
+                }
+            });
+        } catch (RuntimeException e) {
+            result.complete(ConnectOutcome.TIMED_OUT);
         }
         return result;
     }
