@@ -45,7 +45,7 @@ final class ChatStore {
 
     /** The user named {@code username}, created if new (login by name). */
     Written<User> login(String username) throws SQLException, ApiException {
-        checkName("username", username);
+        checkName("login_id", username);
         try (Connection c = router.master()) {
             try (PreparedStatement ps = c.prepareStatement(
                     "INSERT INTO chat_users (username, create_at) VALUES (?, ?) ON CONFLICT (username) DO NOTHING")) {
