@@ -14,14 +14,15 @@ import java.util.Set;
  * needs both on the same number). Ports handed out once are not handed out again by this JVM,
  * so nodes started one after the other never get the same number.
  */
-final class FreePorts {
+public final class FreePorts {
 
     private static final Set<Integer> HANDED_OUT = new HashSet<>();
 
     private FreePorts() {
     }
 
-    static synchronized int tcpAndUdp() {
+    /** A port free for TCP and UDP on 127.0.0.1 now, never handed out before by this JVM. */
+    public static synchronized int tcpAndUdp() {
         for (int attempt = 0; attempt < 100; attempt++) {
             try (ServerSocket tcp = new ServerSocket()) {
                 tcp.setReuseAddress(false);
