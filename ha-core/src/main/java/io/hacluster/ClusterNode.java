@@ -245,7 +245,7 @@ public final class ClusterNode implements AutoCloseable {
 
         bestEffort = new GossipBestEffortChannel(gossipConfig.udpBufferSize());
         MessengerConfig messengerConfig = options.messagingTuning.apply(StreamSecurityMapper.apply(settings,
-                        options.streamKeys, MessengerConfig.builder(id, settings.clusterName()))
+                        streamKeys(options.streamKeys, gossipKeys), MessengerConfig.builder(id, settings.clusterName()))
                 .bindAddress(new InetSocketAddress(bindHost, settings.streamingPort()))
                 .maxFrameSize(settings.maxMessageSizeBytes())
                 .compressionEnabled(settings.enableGossipCompression())
@@ -914,6 +914,29 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- messaging
+
+    /**
+     * The keys of the keyed stream HELLO: the builder's, else the gossip keyring's (live, so a
+     * rotation reaches the next handshake), else none. Gossip encryption on therefore always
+     * means authenticated streams (docs/security.md).
+     */
+    private static io.hacluster.messaging.StreamKeys streamKeys(io.hacluster.messaging.StreamKeys configured,
+                                                               io.hacluster.gossip.Keyring gossipKeys) {
+        if (configured != null || gossipKeys == null) {
+            return configured;
+        }
+        return new io.hacluster.messaging.StreamKeys() {
+            @Override
+            public List<byte[]> keys() {
+                return gossipKeys.keys();
+            }
+
+            @Override
+            public String toString() {
+                return "StreamKeys[gossip keyring]";
+            }
+        };
+    }
 
     /**
      * Registers the handler for {@code event}; a later registration replaces an earlier one.
