@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,6 +45,9 @@ final class ChildNode implements AutoCloseable {
         }
     }
 
+    /** Where the child's stderr goes (set once, right after start). */
+    private volatile Path stderr;
+
     private ChildNode(String name, Path idFile, int gossipPort, int streamingPort, Process process) {
         this.name = name;
         this.idFile = idFile;
@@ -73,12 +77,17 @@ final class ChildNode implements AutoCloseable {
             command.add("lease=" + options.leaseMillis() + "," + options.renewDeadlineMillis() + ","
                     + options.retryMillis());
         }
-        ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+        // The child's stderr goes to a file, so a child that dies before its first line says why.
+        Path stderr = Files.createTempFile("ha-child-" + name + "-", ".err");
+        stderr.toFile().deleteOnExit();
+        ProcessBuilder pb = new ProcessBuilder(command).redirectError(stderr.toFile());
         pb.environment().remove(NodeProcess.DSN_ENV);
         if (options.dsn() != null) {
             pb.environment().put(NodeProcess.DSN_ENV, options.dsn());
         }
-        return new ChildNode(name, idFile, gossipPort, streamingPort, pb.start());
+        ChildNode child = new ChildNode(name, idFile, gossipPort, streamingPort, pb.start());
+        child.stderr = stderr;
+        return child;
     }
 
     private void read() {
@@ -229,7 +238,18 @@ final class ChildNode implements AutoCloseable {
 
     String tail() {
         int n = lines.size();
-        return String.join(" | ", lines.subList(Math.max(0, n - 15), n));
+        String out = String.join(" | ", lines.subList(Math.max(0, n - 15), n));
+        if (process.isAlive() || stderr == null) {
+            return out;
+        }
+        try {
+            List<String> err = Files.readAllLines(stderr, StandardCharsets.UTF_8);
+            int e = err.size();
+            return out + "; exit " + process.exitValue() + "; stderr: "
+                    + String.join(" | ", err.subList(Math.max(0, e - 15), e));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return out + "; exit " + process.exitValue() + "; stderr unreadable: " + e;
+        }
     }
 
     /**
