@@ -70,6 +70,10 @@ final class NodeOperations implements AutoCloseable {
     private final ConfigReloader reloader;
     private final DatabaseRouter router;
     private final ThreadPoolExecutor executor;
+    /** Requests refused because {@value #MAX_QUEUED} were waiting; logged at 1, 2, 4, 8, ... */
+    private final java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
+    /** Plain messages on a reserved event (nobody to answer); logged at 1, 2, 4, 8, ... */
+    private final java.util.concurrent.atomic.AtomicLong ignored = new java.util.concurrent.atomic.AtomicLong();
 
     NodeOperations(String nodeId, ConfigReloader reloader, DatabaseRouter router) {
         this.nodeId = nodeId;
@@ -145,9 +149,14 @@ final class NodeOperations implements AutoCloseable {
         });
     }
 
-    private void queue(IncomingMessage in, Callable<Object> work) {
+    /** Runs {@code work} for a request on the operations thread and answers it; see the class comment. */
+    void queue(IncomingMessage in, Callable<Object> work) {
         if (!in.isRequest()) {
-            LOG.debug("node {}: ignored a non-request message on the reserved event {}", nodeId, in.event());
+            long n = ignored.incrementAndGet();
+            if (Long.bitCount(n) == 1) {
+                LOG.warn("node {}: ignored a plain message on the reserved event {} from {} ({} so far): the"
+                        + " operations answer requests only", nodeId, in.event(), in.senderId(), n);
+            }
             return;
         }
         try {
@@ -160,6 +169,11 @@ final class NodeOperations implements AutoCloseable {
                 }
             });
         } catch (RejectedExecutionException e) {
+            long n = refused.incrementAndGet();
+            if (Long.bitCount(n) == 1) {
+                LOG.warn("node {}: refused {} from {}: {} operations are waiting ({} refused so far)", nodeId,
+                        in.event(), in.senderId(), MAX_QUEUED, n);
+            }
             throw new IllegalStateException("node " + nodeId + " is busy: " + MAX_QUEUED
                     + " operations are waiting already, or it is closing");
         }

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * {@code recycleDatabaseConnectionsEverywhere()} on a 3-node cluster with a real primary and
  * replica: every node replaces every pooled connection (the old backends disappear from the
  * servers), while a transaction each node has in flight on a master connection commits on it.
+ * Then a live reload that builds new pools lets a transaction in flight commit too.
  */
 class ClusterNodeRecycleTest {
 
@@ -145,6 +146,33 @@ class ClusterNodeRecycleTest {
              ResultSet rs = st.executeQuery("SELECT count(*) FROM recycled")) {
             rs.next();
             assertThat(rs.getLong(1)).isEqualTo(2L * nodes.size());
+        }
+
+        // A live reload (new pools) does not drop work in flight either: it finishes on the old pool.
+        ClusterNode first = nodes.get(0);
+        DatabaseRouter router = first.database().orElseThrow();
+        Connection tx = router.master();
+        tx.setAutoCommit(false);
+        try (PreparedStatement ps = tx.prepareStatement("INSERT INTO recycled VALUES (?, 'during reload')")) {
+            ps.setString(1, first.id());
+            ps.executeUpdate();
+        }
+        ConfigReloadResult reloaded = first.reloadConfig(first.config().withSqlSettings(sql.toBuilder()
+                .maxOpenConns(5).build()));
+        assertThat(reloaded.applied()).containsExactly("SqlSettings.MaxOpenConns");
+        assertThat(router.settings().maxOpenConns()).isEqualTo(5);
+        try (PreparedStatement ps = tx.prepareStatement("INSERT INTO recycled VALUES (?, 'during reload')")) {
+            ps.setString(1, first.id());
+            ps.executeUpdate();
+        }
+        tx.commit();
+        tx.close();
+        try (Connection c = pg.primary().connect(); PreparedStatement ps = c.prepareStatement(
+                "SELECT count(*) FROM recycled WHERE step = 'during reload'")) {
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                assertThat(rs.getLong(1)).isEqualTo(2);
+            }
         }
     }
 }

@@ -75,6 +75,10 @@ class ClusterNodeReloadFailoverTest {
         final Map<String, AtomicLong> failuresBySqlState = new ConcurrentHashMap<>();
         final AtomicLong writesOnAStandby = new AtomicLong();
         final AtomicLong succeeded = new AtomicLong();
+        /** The {@code n} of every acknowledged write. */
+        final java.util.Set<Long> acknowledged = ConcurrentHashMap.newKeySet();
+        /** Attempts that failed: each may or may not have committed (in doubt), as for any client. */
+        final AtomicLong attemptsFailed = new AtomicLong();
         volatile long lastSuccessNanosOnOld;
         volatile long firstSuccessNanosOnNew;
         volatile int oldPort;
@@ -105,6 +109,7 @@ class ClusterNodeReloadFailoverTest {
                         }
                         successesByPort.computeIfAbsent(port, p -> new AtomicLong()).incrementAndGet();
                         succeeded.incrementAndGet();
+                        acknowledged.add(n);
                         long now = System.nanoTime();
                         if (port == oldPort) {
                             lastSuccessNanosOnOld = now;
@@ -116,6 +121,7 @@ class ClusterNodeReloadFailoverTest {
                 } catch (SQLException e) {
                     failuresBySqlState.computeIfAbsent(String.valueOf(e.getSQLState()), s -> new AtomicLong())
                             .incrementAndGet();
+                    attemptsFailed.incrementAndGet();
                     pause(20);
                 }
             }
@@ -255,6 +261,7 @@ class ClusterNodeReloadFailoverTest {
             assertThat(n.configHash()).isEqualTo(hashBefore);
         }
 
+        long promotedAt = System.nanoTime();
         pg.promote(replica);
         long reloadAt = System.nanoTime();
         ClusterWide<ConfigReloadResult> moved = asker.reloadConfigEverywhere(RELOAD_DEADLINE).get(60, TimeUnit.SECONDS);
@@ -291,10 +298,11 @@ class ClusterNodeReloadFailoverTest {
                 TimeUnit.NANOSECONDS.toMillis(reloadedAt - stoppedAt));
         for (Writer w : writers) {
             System.out.printf("writer of node %d: %d writes on the old primary, %d on the promoted one; failed-write"
-                            + " window %d ms (last write on the old primary to first on the new); %d failed writes"
-                            + " by SQLState %s; writes refused by a standby (25006): %d%n",
+                            + " window %d ms (last write on the old primary to first on the new; %d ms of it after"
+                            + " the promotion); %d failed writes by SQLState %s; writes refused by a standby (25006): %d%n",
                     w.rank, w.on(oldPrimary), w.on(replica),
                     TimeUnit.NANOSECONDS.toMillis(w.firstSuccessNanosOnNew - w.lastSuccessNanosOnOld),
+                    TimeUnit.NANOSECONDS.toMillis(w.firstSuccessNanosOnNew - promotedAt),
                     w.failures(), w.failuresBySqlState, w.failuresBySqlState.getOrDefault(READ_ONLY_TRANSACTION,
                             new AtomicLong()).get());
         }
@@ -305,18 +313,25 @@ class ClusterNodeReloadFailoverTest {
             assertThat(w.successesByPort.keySet()).containsExactlyInAnyOrder(oldPrimary.port(), replica.port());
             assertThat(w.firstSuccessNanosOnNew).isGreaterThan(stoppedAt);
         }
-        // Every acknowledged write is in the promoted server, once: nothing lost, nothing written twice.
+        // Every acknowledged write is in the promoted server (the old primary's fast shutdown sent its
+        // WAL to the replica first): nothing acknowledged was lost. A failed attempt is in doubt.
         try (Connection c = replica.connect(); PreparedStatement ps = c.prepareStatement(
-                "SELECT count(*), count(DISTINCT n) FROM writes WHERE node = ?")) {
+                "SELECT n FROM writes WHERE node = ?")) {
             for (Writer w : writers) {
                 ps.setInt(1, w.rank);
+                java.util.Set<Long> rows = new java.util.HashSet<>();
                 try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    assertThat(rs.getLong(1)).as("rows of writer %d", w.rank).isEqualTo(w.succeeded.get());
-                    assertThat(rs.getLong(2)).isEqualTo(w.succeeded.get());
+                    while (rs.next()) {
+                        rows.add(rs.getLong(1));
+                    }
                 }
+                assertThat(rows).as("rows of writer %d", w.rank).containsAll(w.acknowledged);
+                assertThat(rows.size()).isLessThanOrEqualTo(w.acknowledged.size() + (int) w.attemptsFailed.get());
             }
         }
+        // The election follows the new master too: one leader, holding the lease there.
+        await().atMost(WAIT).until(() -> nodes.stream().filter(ClusterNode::isLeader).count() == 1
+                && nodes.stream().allMatch(n -> n.leader().isPresent()));
 
         // A change that needs a restart (GossipPort, the lease timing) beside a live one (QueryTimeout).
         int[] gossipPorts = nodes.stream().mapToInt(n -> n.gossipAddress().getPort()).toArray();
