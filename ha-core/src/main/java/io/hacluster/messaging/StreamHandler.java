@@ -267,7 +267,11 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
             return List.of();
         }
         List<byte[]> list = k.keys();
-        return list == null ? List.of() : list;
+        if (list == null || list.isEmpty()) {
+            return List.of();
+        }
+        // an empty or null entry is no key (HMAC refuses empty keys); never let it break a handshake
+        return list.stream().filter(key -> key != null && key.length > 0).toList();
     }
 
     private static InetSocketAddress remote(ChannelHandlerContext ctx) {
