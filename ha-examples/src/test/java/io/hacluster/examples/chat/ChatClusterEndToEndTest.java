@@ -119,6 +119,52 @@ class ChatClusterEndToEndTest {
 
     @Test
     @Order(3)
+    void aRealBrowserLoadsThePageThroughNginxPostsAndSeesAPostMadeOnAnotherNode() throws Exception {
+        Path chromium = RequiredBinary.chromium();
+        try (CdpBrowser browser = CdpBrowser.launch(chromium, DIR.resolve("chromium-profile"))) {
+            browser.navigate(cluster.entry());
+            browser.evaluate("document.getElementById('username').value = 'carol';"
+                    + " document.getElementById('login').requestSubmit(); true");
+            browser.await("the websocket open in town-square", () ->
+                    browser.evaluate("document.getElementById('conn').textContent").asText().equals("open")
+                            && browser.evaluate("document.getElementById('channelTitle').textContent").asText()
+                            .equals("# town-square")
+                            && browser.evaluate("document.getElementById('via').textContent").asText().startsWith("node "));
+            String pageNode = browser.evaluate("document.getElementById('via').textContent").asText()
+                    .replace("node ", "");
+
+            browser.evaluate("document.getElementById('message').value = 'hello from the browser';"
+                    + " document.getElementById('compose').requestSubmit(); true");
+            browser.await("its own post", () -> pageShows(browser, "hello from the browser"));
+
+            // a post by another user, written on another node than the page's websocket's
+            ChatClient dave = client("dave");
+            long townSquare = dave.channel("town-square");
+            assertThat(dave.history(townSquare, 0)).extracting(Post::message).contains("hello from the browser");
+            Post fromElsewhere = null;
+            for (int i = 0; i < 6 && (fromElsewhere == null || fromElsewhere.originNode().equals(pageNode)); i++) {
+                fromElsewhere = dave.post(townSquare, "hello from java " + i);
+            }
+            assertThat(pageNode).hasSize(26);
+            assertThat(fromElsewhere.originNode()).isNotEqualTo(pageNode);
+            String text = fromElsewhere.message();
+            browser.await("the post written on " + fromElsewhere.originNode(), () -> pageShows(browser, text));
+            browser.await("three GREEN nodes in the cluster view", () ->
+                    browser.evaluate("document.querySelectorAll('#nodes td.GREEN').length").asInt() == 3);
+            Path shot = Path.of("target", "chat-page.png");
+            browser.screenshot(shot);
+            assertThat(shot).isNotEmptyFile();
+            assertThat(browser.scriptErrors()).isEmpty();
+        }
+    }
+
+    private static boolean pageShows(CdpBrowser browser, String text) {
+        return browser.evaluate("Array.from(document.querySelectorAll('#posts .post .text')).some(e => e.textContent === "
+                + Json.write(text) + ")").asBoolean();
+    }
+
+    @Test
+    @Order(4)
     void postsCrossNodesAndALeaderCrashLosesNothingForItsClients() throws Exception {
         ChatClient author = client("author");
         long channel = author.channel("e2e-town");
