@@ -130,6 +130,12 @@ public final class ChatServer implements AutoCloseable {
         chat.put("cached_users", users.size());
         chat.put("cached_channels", channels.size());
         status.put("chat", chat);
+        try {
+            status.put("database", router.servers().stream().map(server -> Map.of("tier", server.tier().name(),
+                    "server", server.server(), "state", server.state().name())).toList());
+        } catch (SQLException e) {
+            status.put("database", "unavailable: " + e.getSQLState());
+        }
         return status;
     }
 

@@ -157,6 +157,51 @@ public final class LocalChatCluster implements AutoCloseable {
         nodes.parallelStream().forEach(ChatNodeProcess::close);
     }
 
+    /**
+     * Clients watching {@code channel} through {@link #entry()} until every live node serves at
+     * least one websocket (at most 12 clients). A client makes three requests (login, websocket,
+     * catch-up), which with three nodes in nginx's round robin would put every websocket on the
+     * same node; a ping before each shifts the rotation.
+     */
+    public List<ChatClient> watchersOnEveryNode(long channel, String namePrefix, Duration timeout)
+            throws IOException, InterruptedException {
+        List<ChatClient> watchers = new ArrayList<>();
+        java.util.Set<String> live = new java.util.HashSet<>();
+        nodes.stream().filter(ChatNodeProcess::isAlive).forEach(n -> live.add(n.id()));
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        for (int i = 0; i < 12 && !served(watchers).containsAll(live); i++) {
+            http.send(java.net.http.HttpRequest.newBuilder(entry().resolve("/api/v4/system/ping")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.discarding());
+            ChatClient w = ChatClient.login(clientBases(), namePrefix + i);
+            watchers.add(w);
+            w.watch(channel, p -> { });
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (w.servingNode() == null) {
+                if (System.nanoTime() > deadline) {
+                    watchers.forEach(ChatClient::close);
+                    throw new IllegalStateException(namePrefix + i + " got no websocket hello within " + timeout);
+                }
+                Thread.sleep(20);
+            }
+        }
+        return watchers;
+    }
+
+    /** Where a client goes: nginx alone when it runs, else every node in turn (client-side failover). */
+    public List<URI> clientBases() {
+        return nginx != null ? List.of(nginx.uri()) : nodes.stream().map(ChatNodeProcess::uri).toList();
+    }
+
+    private static java.util.Set<String> served(List<ChatClient> watchers) {
+        java.util.Set<String> s = new java.util.HashSet<>();
+        watchers.forEach(w -> {
+            if (w.servingNode() != null) {
+                s.add(w.servingNode());
+            }
+        });
+        return s;
+    }
+
     /** The HTTP addresses of the nodes. */
     public List<InetSocketAddress> httpAddresses() {
         return nodes.stream().map(ChatNodeProcess::httpAddress).toList();

@@ -168,18 +168,8 @@ class ChatClusterEndToEndTest {
     void postsCrossNodesAndALeaderCrashLosesNothingForItsClients() throws Exception {
         ChatClient author = client("author");
         long channel = author.channel("e2e-town");
-        // watchers through nginx until every node serves at least one (bounded)
-        List<ChatClient> watchers = new ArrayList<>();
-        for (int i = 0; i < 12 && servedNodes(watchers).size() < 3; i++) {
-            // A watcher makes three requests (login, websocket, catch-up): with three nodes in
-            // nginx's round robin every websocket would land on the same one. A ping in between
-            // shifts the rotation.
-            get("/api/v4/system/ping");
-            ChatClient w = client("watcher" + i);
-            w.watch(channel, p -> { });
-            watchers.add(w);
-            await("watcher" + i + " gets its hello").atMost(WAIT).until(() -> w.servingNode() != null);
-        }
+        List<ChatClient> watchers = cluster.watchersOnEveryNode(channel, "watcher", WAIT);
+        CLIENTS.addAll(watchers);
         assertThat(servedNodes(watchers)).as("websockets through nginx land on every node").hasSize(3);
 
         List<Long> posted = new ArrayList<>();
