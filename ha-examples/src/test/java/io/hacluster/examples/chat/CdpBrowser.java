@@ -33,9 +33,10 @@ import java.util.regex.Pattern;
  */
 final class CdpBrowser implements AutoCloseable {
 
+    /** Not the server's bounded mapper: a screenshot arrives as one base64 string of 100 KB and more. */
+    private static final com.fasterxml.jackson.databind.ObjectMapper CDP_JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     private static final Pattern LISTENING = Pattern.compile("DevTools listening on (ws://[^\\s]+)");
-    /** Generous: a screenshot on a 2-core machine under a load of 20 has taken over 30 s. */
-    private static final Duration CALL = Duration.ofSeconds(120);
+    private static final Duration CALL = Duration.ofSeconds(60);
 
     private final Process process;
     private final WebSocket page;
@@ -53,6 +54,7 @@ final class CdpBrowser implements AutoCloseable {
         Path log = profile.resolveSibling("chromium.log");
         Process p = new ProcessBuilder(binary.toString(), "--headless=new", "--no-sandbox", "--disable-gpu",
                 "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+                "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
                 "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "--window-size=1200,800",
                 "--user-data-dir=" + profile.toAbsolutePath(), "about:blank")
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -73,7 +75,7 @@ final class CdpBrowser implements AutoCloseable {
             HttpClient http = HttpClient.newHttpClient();
             URI list = URI.create("http://" + devtools.getHost() + ":" + devtools.getPort() + "/json/list");
             String pageWs = null;
-            for (JsonNode target : Json.MAPPER.readTree(http.send(HttpRequest.newBuilder(list).build(),
+            for (JsonNode target : CDP_JSON.readTree(http.send(HttpRequest.newBuilder(list).build(),
                     HttpResponse.BodyHandlers.ofString()).body())) {
                 if ("page".equals(target.path("type").asText())) {
                     pageWs = target.path("webSocketDebuggerUrl").asText();
@@ -111,7 +113,7 @@ final class CdpBrowser implements AutoCloseable {
 
     private void received(String text) {
         try {
-            JsonNode message = Json.MAPPER.readTree(text);
+            JsonNode message = CDP_JSON.readTree(text);
             if (System.getProperty("cdp.debug") != null) {
                 System.out.println("CDP <- " + text.substring(0, Math.min(200, text.length())));
             }
@@ -126,7 +128,8 @@ final class CdpBrowser implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            // not JSON: ignore
+            // not JSON (or beyond what we read): fail whoever waits rather than let it time out
+            pending.values().forEach(f -> f.completeExceptionally(e));
         }
     }
 
@@ -134,8 +137,8 @@ final class CdpBrowser implements AutoCloseable {
         int id = ids.incrementAndGet();
         CompletableFuture<JsonNode> answer = new CompletableFuture<>();
         pending.put(id, answer);
-        ObjectNode message = Json.MAPPER.createObjectNode().put("id", id).put("method", method);
-        message.set("params", Json.MAPPER.valueToTree(params));
+        ObjectNode message = CDP_JSON.createObjectNode().put("id", id).put("method", method);
+        message.set("params", CDP_JSON.valueToTree(params));
         page.sendText(message.toString(), true).get(CALL.toMillis(), TimeUnit.MILLISECONDS);
         JsonNode reply = answer.get(CALL.toMillis(), TimeUnit.MILLISECONDS);
         if (reply.has("error")) {
@@ -178,7 +181,6 @@ final class CdpBrowser implements AutoCloseable {
     }
 
     void screenshot(Path file) throws Exception {
-        // a headless page that is not the front one may never produce the frame a capture waits for
         call("Page.bringToFront", Map.of());
         JsonNode shot = call("Page.captureScreenshot", Map.of("format", "png"));
         Files.createDirectories(file.toAbsolutePath().getParent());

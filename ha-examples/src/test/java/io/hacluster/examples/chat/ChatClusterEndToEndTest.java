@@ -77,6 +77,45 @@ class ChatClusterEndToEndTest {
     }
 
     @Test
+    @Order(0)
+    void theSchemaIsCreatedOnceWhenManyNodesStartTogether() throws Exception {
+        // in a schema of its own, so the race starts from nothing
+        try (Connection c = pg.primary().connect(); var s = c.createStatement()) {
+            s.execute("CREATE SCHEMA schema_race");
+        }
+        int starters = 6;
+        java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(starters);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(starters);
+        try {
+            List<java.util.concurrent.Future<?>> runs = new ArrayList<>();
+            for (int i = 0; i < starters; i++) {
+                runs.add(pool.submit(() -> {
+                    try (Connection c = pg.primary().connect()) {
+                        try (var s = c.createStatement()) {
+                            s.execute("SET search_path TO schema_race");
+                        }
+                        together.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                        ChatSchema.create(c);
+                    }
+                    return null;
+                }));
+            }
+            for (var run : runs) {
+                run.get(60, java.util.concurrent.TimeUnit.SECONDS);  // every starter succeeded
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        try (Connection c = pg.primary().connect(); var s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT (SELECT count(*) FROM information_schema.tables"
+                     + " WHERE table_schema = 'schema_race'), (SELECT count(*) FROM schema_race.chat_channels)")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("tables").isEqualTo(4);
+            assertThat(rs.getInt(2)).as("town squares").isEqualTo(1);
+        }
+    }
+
+    @Test
     @Order(1)
     void badRequestsGetClear4xxAndLeaveTheClusterServing() throws Exception {
         ChatClient alice = client("alice");
@@ -186,6 +225,7 @@ class ChatClusterEndToEndTest {
                     .as("a watcher on %s got posts written on other nodes", w.servingNode()).isNotEmpty();
         }
 
+        await("a leader").atMost(WAIT).until(() -> get("/api/v4/cluster/status").path("chat").path("leader_id").isTextual());
         String leader = get("/api/v4/cluster/status").path("chat").path("leader_id").asText();
         ChatNodeProcess victim = cluster.node(leader);
         List<ChatClient> victimsClients = watchers.stream().filter(w -> leader.equals(w.servingNode())).toList();
