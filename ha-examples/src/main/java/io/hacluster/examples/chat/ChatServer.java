@@ -40,6 +40,7 @@ public final class ChatServer implements AutoCloseable {
     private volatile ChatStore store;
     private volatile DatabaseRouter router;
     private volatile ChatHttpServer http;
+    private volatile PgNotifyFanout pgNotify;
 
     private ChatServer(ClusterNode node, ChatSettings settings) {
         this.node = node;
@@ -80,6 +81,9 @@ public final class ChatServer implements AutoCloseable {
         }
         node.jobs().registerPeriodicJob(RetentionJob.TYPE, JobSchedule.every(settings.retentionEvery()),
                 MisfirePolicy.SKIP, new RetentionJob(router, node.id(), settings.messageDeletion(), settings.retention()));
+        if (settings.pgNotifyFanout()) {
+            pgNotify = new PgNotifyFanout(router, node.id(), hub);
+        }
         InetSocketAddress bind = settings.listenHost().isEmpty()
                 ? new InetSocketAddress(settings.listenPort())
                 : new InetSocketAddress(settings.listenHost(), settings.listenPort());
@@ -139,6 +143,11 @@ public final class ChatServer implements AutoCloseable {
         return status;
     }
 
+    /** The NOTIFY fan-out when {@code ChatSettings.Fanout} is postgres-notify, else null. */
+    PgNotifyFanout pgNotify() {
+        return pgNotify;
+    }
+
     ChatStore store() {
         return store;
     }
@@ -172,6 +181,9 @@ public final class ChatServer implements AutoCloseable {
             hub.closeAll();
             if (http != null) {
                 http.close();
+            }
+            if (pgNotify != null) {
+                pgNotify.close();
             }
         } finally {
             node.close();

@@ -35,9 +35,16 @@ public final class LocalChatCluster implements AutoCloseable {
      * @param nodes          how many chat nodes
      * @param nginx          whether to put nginx in front (fails if it is not installed)
      * @param retentionEvery the retention job's period
+     * @param pgNotifyFanout posts cross nodes by PostgreSQL NOTIFY instead of cluster messages (the benchmark's peer)
      */
     public record Options(String primaryDsn, List<String> replicaDsns, List<String> searchDsns, int nodes,
-                          boolean nginx, Duration retentionEvery) {
+                          boolean nginx, Duration retentionEvery, boolean pgNotifyFanout) {
+
+        /** The chat as it is meant to run: posts cross nodes as cluster messages. */
+        public Options(String primaryDsn, List<String> replicaDsns, List<String> searchDsns, int nodes, boolean nginx,
+                       Duration retentionEvery) {
+            this(primaryDsn, replicaDsns, searchDsns, nodes, nginx, retentionEvery, false);
+        }
     }
 
     private final Path dir;
@@ -124,6 +131,7 @@ public final class LocalChatCluster implements AutoCloseable {
                 .put("LeaderRetryPeriodMilliseconds", 1500);
         root.putObject("DataRetentionSettings").put("EnableMessageDeletion", true).put("MessageRetentionHours", 24)
                 .put("DeletionJobIntervalSeconds", options.retentionEvery().toSeconds());
+        root.putObject("ChatSettings").put("Fanout", options.pgNotifyFanout() ? "postgres-notify" : "cluster");
         return root;
     }
 
@@ -166,6 +174,13 @@ public final class LocalChatCluster implements AutoCloseable {
      */
     public List<ChatClient> watchersOnEveryNode(long channel, String namePrefix, Duration timeout)
             throws IOException, InterruptedException {
+        return watchersOnEveryNode(channel, namePrefix, timeout, (client, post) -> { });
+    }
+
+    /** As {@link #watchersOnEveryNode(long, String, Duration)}, each post handed to {@code onPost} with its watcher. */
+    public List<ChatClient> watchersOnEveryNode(long channel, String namePrefix, Duration timeout,
+                                                java.util.function.BiConsumer<ChatClient, Post> onPost)
+            throws IOException, InterruptedException {
         List<ChatClient> watchers = new ArrayList<>();
         java.util.Set<String> live = new java.util.HashSet<>();
         nodes.stream().filter(ChatNodeProcess::isAlive).forEach(n -> live.add(n.id()));
@@ -175,7 +190,7 @@ public final class LocalChatCluster implements AutoCloseable {
                     java.net.http.HttpResponse.BodyHandlers.discarding());
             ChatClient w = ChatClient.login(clientBases(), namePrefix + i);
             watchers.add(w);
-            w.watch(channel, p -> { });
+            w.watch(channel, p -> onPost.accept(w, p));
             long deadline = System.nanoTime() + timeout.toNanos();
             while (w.servingNode() == null) {
                 if (System.nanoTime() > deadline) {
