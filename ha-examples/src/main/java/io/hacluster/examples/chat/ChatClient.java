@@ -45,10 +45,13 @@ public final class ChatClient implements AutoCloseable {
     /** The seed's first reconnect delay. */
     public static final Duration FIRST_RETRY = Duration.ofSeconds(3);
     static final Duration MAX_RETRY = Duration.ofSeconds(30);
-    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+    /** Above the router's 10 s connection timeout: a read that meets a replica just gone still ends on the master. */
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
     private static final int PAGE = ChatStore.MAX_PAGE;
 
-    private final URI base;
+    /** Where requests go; without a load balancer, the next of {@link #bases} after a failure. */
+    private volatile URI base;
+    private final List<URI> bases;
     private final HttpClient http;
     private final User user;
     private final ScheduledExecutorService timer;
@@ -67,8 +70,9 @@ public final class ChatClient implements AutoCloseable {
     private final AtomicInteger duplicatesDropped = new AtomicInteger();
     private volatile String servingNode;
 
-    private ChatClient(URI base, HttpClient http, User user) {
-        this.base = base;
+    private ChatClient(List<URI> bases, HttpClient http, User user) {
+        this.bases = List.copyOf(bases);
+        this.base = bases.get(0);
         this.http = http;
         this.user = user;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -83,10 +87,18 @@ public final class ChatClient implements AutoCloseable {
      * a node or the load balancer in front of them).
      */
     public static ChatClient login(URI base, String username) throws IOException, InterruptedException {
+        return login(List.of(base), username);
+    }
+
+    /**
+     * Logs in at the first of {@code bases}; a websocket that drops reconnects to the next one
+     * (client-side failover, for nodes without a load balancer in front).
+     */
+    public static ChatClient login(List<URI> bases, String username) throws IOException, InterruptedException {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        JsonNode body = send(http, HttpRequest.newBuilder(base.resolve("/api/v4/users/login"))
+        JsonNode body = send(http, HttpRequest.newBuilder(bases.get(0).resolve("/api/v4/users/login"))
                 .POST(HttpRequest.BodyPublishers.ofString(Json.write(Map.of("login_id", username)))), 200);
-        return new ChatClient(base, http, Json.MAPPER.treeToValue(body, User.class));
+        return new ChatClient(bases, http, Json.MAPPER.treeToValue(body, User.class));
     }
 
     public User user() {
@@ -199,9 +211,12 @@ public final class ChatClient implements AutoCloseable {
             if (closed) {
                 return;
             }
-            long base = Math.min(MAX_RETRY.toMillis(), FIRST_RETRY.toMillis() << Math.min(failedAttempts, 4));
+            long wait = Math.min(MAX_RETRY.toMillis(), FIRST_RETRY.toMillis() << Math.min(failedAttempts, 4));
             failedAttempts++;
-            delay = base + ThreadLocalRandom.current().nextLong(base / 4 + 1);
+            delay = wait + ThreadLocalRandom.current().nextLong(wait / 4 + 1);
+            if (bases.size() > 1) {
+                base = bases.get((bases.indexOf(base) + 1) % bases.size());
+            }
         }
         timer.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
     }

@@ -47,7 +47,7 @@ public final class ChatMain {
                     err.println(USAGE);
                     return 2;
                 }
-                return 0;
+                return new ChatDemo(out, options.contains("--stay")).run() ? 0 : 1;
             }
             default -> {
                 err.println(USAGE);

@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  */
 public final class ChatNodeProcess implements AutoCloseable {
 
-    private static final Pattern READY = Pattern.compile("CHAT-NODE-READY id=([a-z0-9]{26}) http=([^ ]+):([0-9]+)");
+    private static final Pattern READY = Pattern.compile("CHAT-NODE-READY id=([a-z0-9]{26}) http=([^\\s:]+):([0-9]+)");
 
     private final String name;
     private final Process process;

@@ -40,6 +40,7 @@ public final class ChatServer implements AutoCloseable {
     private volatile ChatStore store;
     private volatile DatabaseRouter router;
     private volatile ChatHttpServer http;
+    private volatile PgNotifyFanout pgNotify;
 
     private ChatServer(ClusterNode node, ChatSettings settings) {
         this.node = node;
@@ -80,6 +81,9 @@ public final class ChatServer implements AutoCloseable {
         }
         node.jobs().registerPeriodicJob(RetentionJob.TYPE, JobSchedule.every(settings.retentionEvery()),
                 MisfirePolicy.SKIP, new RetentionJob(router, node.id(), settings.messageDeletion(), settings.retention()));
+        if (settings.pgNotifyFanout()) {
+            pgNotify = new PgNotifyFanout(router, node.id(), hub);
+        }
         InetSocketAddress bind = settings.listenHost().isEmpty()
                 ? new InetSocketAddress(settings.listenPort())
                 : new InetSocketAddress(settings.listenHost(), settings.listenPort());
@@ -130,7 +134,18 @@ public final class ChatServer implements AutoCloseable {
         chat.put("cached_users", users.size());
         chat.put("cached_channels", channels.size());
         status.put("chat", chat);
+        try {
+            status.put("database", router.servers().stream().map(server -> Map.of("tier", server.tier().name(),
+                    "server", server.server(), "state", server.state().name())).toList());
+        } catch (SQLException e) {
+            status.put("database", "unavailable: " + e.getSQLState());
+        }
         return status;
+    }
+
+    /** The NOTIFY fan-out when {@code ChatSettings.Fanout} is postgres-notify, else null. */
+    PgNotifyFanout pgNotify() {
+        return pgNotify;
     }
 
     ChatStore store() {
@@ -166,6 +181,9 @@ public final class ChatServer implements AutoCloseable {
             hub.closeAll();
             if (http != null) {
                 http.close();
+            }
+            if (pgNotify != null) {
+                pgNotify.close();
             }
         } finally {
             node.close();

@@ -26,9 +26,12 @@ import java.util.Objects;
  * @param retention       posts older than this are deleted
  * @param retentionEvery  the retention job's period
  * @param maxWebSockets   bound on this node's websocket connections
+ * @param pgNotifyFanout  posts reach the other nodes by PostgreSQL {@code NOTIFY} instead of a cluster
+ *     message ({@code ChatSettings.Fanout}: {@code "cluster"}, the default, or {@code "postgres-notify"}):
+ *     the benchmark's peer, what one might build without a cluster library
  */
 public record ChatSettings(String listenHost, int listenPort, boolean messageDeletion, Duration retention,
-                           Duration retentionEvery, int maxWebSockets) {
+                           Duration retentionEvery, int maxWebSockets, boolean pgNotifyFanout) {
 
     public ChatSettings {
         Objects.requireNonNull(listenHost, "listenHost");
@@ -50,6 +53,11 @@ public record ChatSettings(String listenHost, int listenPort, boolean messageDel
     public static ChatSettings from(HaConfig config) {
         JsonNode service = config.otherSections().get("ServiceSettings");
         JsonNode retention = config.otherSections().get("DataRetentionSettings");
+        String fanout = text(config.otherSections().get("ChatSettings"), "Fanout", "cluster");
+        if (!fanout.equals("cluster") && !fanout.equals("postgres-notify")) {
+            throw new IllegalArgumentException("ChatSettings.Fanout must be cluster or postgres-notify, got '"
+                    + LogText.escape(fanout) + "'");
+        }
         String listen = text(service, "ListenAddress", ":8065");
         int colon = listen.lastIndexOf(':');
         if (colon < 0) {
@@ -65,12 +73,13 @@ public record ChatSettings(String listenHost, int listenPort, boolean messageDel
         return new ChatSettings(listen.substring(0, colon), port,
                 retention != null && retention.path("EnableMessageDeletion").asBoolean(false),
                 Duration.ofHours(number(retention, "MessageRetentionHours", 8760)),
-                Duration.ofSeconds(number(retention, "DeletionJobIntervalSeconds", 3600)), 10_000);
+                Duration.ofSeconds(number(retention, "DeletionJobIntervalSeconds", 3600)), 10_000,
+                fanout.equals("postgres-notify"));
     }
 
     /** The same settings listening on {@code host:port}. */
     public ChatSettings withListen(String host, int port) {
-        return new ChatSettings(host, port, messageDeletion, retention, retentionEvery, maxWebSockets);
+        return new ChatSettings(host, port, messageDeletion, retention, retentionEvery, maxWebSockets, pgNotifyFanout);
     }
 
     private static String text(JsonNode section, String field, String otherwise) {

@@ -136,6 +136,16 @@ final class ChatStore {
      * @throws ApiException 404 when the channel does not exist
      */
     Written<Post> createPost(long channelId, User author, String message) throws SQLException, ApiException {
+        return createPost(channelId, author, message, false);
+    }
+
+    /**
+     * As {@link #createPost(long, User, String)}; with {@code notify}, the post's event is also
+     * sent by {@code pg_notify} on {@value PgNotifyFanout#CHANNEL} in the same transaction
+     * (delivered to listeners at the commit).
+     */
+    Written<Post> createPost(long channelId, User author, String message, boolean notify)
+            throws SQLException, ApiException {
         if (message.length() > MAX_MESSAGE_CHARS) {
             throw ApiException.badRequest("api.post.message_too_long",
                     "a message is at most " + MAX_MESSAGE_CHARS + " characters");
@@ -166,10 +176,17 @@ final class ChatStore {
                         id = rs.getLong(1);
                     }
                 }
+                Post post = new Post(id, channelId, author.id(), author.username(), message, now, nodeId);
+                if (notify) {
+                    try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+                        ps.setString(1, PgNotifyFanout.CHANNEL);
+                        ps.setString(2, ChatEvents.posted(post));
+                        ps.execute();
+                    }
+                }
                 c.commit();
                 // after the commit: a token taken inside the transaction would not cover it
-                return new Written<>(new Post(id, channelId, author.id(), author.username(), message, now, nodeId),
-                        DatabaseRouter.consistencyToken(c));
+                return new Written<>(post, DatabaseRouter.consistencyToken(c));
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;

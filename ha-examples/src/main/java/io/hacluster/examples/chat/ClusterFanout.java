@@ -104,7 +104,15 @@ final class ClusterFanout {
         // Not awaited: the author's request does not wait for the slowest node. A node that
         // does not acknowledge is down or leaving; its clients reconnect to a live node and
         // fetch what they missed from the database.
-        node.send(message).whenComplete((result, failure) -> {
+        java.util.concurrent.CompletableFuture<io.hacluster.messaging.SendResult> sending;
+        try {
+            sending = node.send(message);
+        } catch (RuntimeException e) {  // the node is closing (a presence change as its websockets close)
+            sendFailures.incrementAndGet();
+            LOG.debug("{} not sent: {}", message.event(), e.toString());
+            return;
+        }
+        sending.whenComplete((result, failure) -> {
             if (failure != null || (result != null && !result.allAcknowledged())) {
                 sendFailures.incrementAndGet();
                 LOG.debug("{} not acknowledged by every node: {}", message.event(),

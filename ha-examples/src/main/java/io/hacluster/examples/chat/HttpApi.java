@@ -146,8 +146,13 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
                 String message = Json.text(body, "message", ChatStore.MAX_MESSAGE_CHARS);
                 Channel channel = server.channels().get(channelId).orElseThrow(() ->
                         ApiException.notFound("api.post.unknown_channel", "no channel with id " + channelId));
-                Written<Post> post = store.createPost(channel.id(), author, message);
-                server.fanout().posted(post.value());
+                boolean notify = server.pgNotify() != null;
+                Written<Post> post = store.createPost(channel.id(), author, message, notify);
+                if (notify) {
+                    server.hub().publishLocally(ChatEvents.posted(post.value()));  // the others by NOTIFY
+                } else {
+                    server.fanout().posted(post.value());
+                }
                 sendWritten(ctx, request, CREATED, post);
             }
             case "/api/v4/posts/search" -> {

@@ -35,9 +35,16 @@ public final class LocalChatCluster implements AutoCloseable {
      * @param nodes          how many chat nodes
      * @param nginx          whether to put nginx in front (fails if it is not installed)
      * @param retentionEvery the retention job's period
+     * @param pgNotifyFanout posts cross nodes by PostgreSQL NOTIFY instead of cluster messages (the benchmark's peer)
      */
     public record Options(String primaryDsn, List<String> replicaDsns, List<String> searchDsns, int nodes,
-                          boolean nginx, Duration retentionEvery) {
+                          boolean nginx, Duration retentionEvery, boolean pgNotifyFanout) {
+
+        /** The chat as it is meant to run: posts cross nodes as cluster messages. */
+        public Options(String primaryDsn, List<String> replicaDsns, List<String> searchDsns, int nodes, boolean nginx,
+                       Duration retentionEvery) {
+            this(primaryDsn, replicaDsns, searchDsns, nodes, nginx, retentionEvery, false);
+        }
     }
 
     private final Path dir;
@@ -117,12 +124,14 @@ public final class LocalChatCluster implements AutoCloseable {
                 .put("NodeIdFile", idFile.toString());
         root.putObject("SqlSettings").put("DriverName", "postgres").put("DataSource", "")
                 .put("MaxOpenConns", 10).put("MaxIdleConns", 2).put("ReplicaMonitorIntervalSeconds", 1);
-        // a short lease, so a crashed leader's successor takes over in seconds (docs/election.md)
+        // a shorter lease than the default 15 s, so a crashed leader's successor takes over in
+        // seconds, yet with room for renewals on a loaded machine (docs/election.md)
         root.putObject("JobSettings").put("RunJobs", true).put("RunScheduler", true)
-                .put("LeaderLeaseMilliseconds", 4000).put("LeaderRenewDeadlineMilliseconds", 3000)
-                .put("LeaderRetryPeriodMilliseconds", 1000);
+                .put("LeaderLeaseMilliseconds", 8000).put("LeaderRenewDeadlineMilliseconds", 6000)
+                .put("LeaderRetryPeriodMilliseconds", 1500);
         root.putObject("DataRetentionSettings").put("EnableMessageDeletion", true).put("MessageRetentionHours", 24)
                 .put("DeletionJobIntervalSeconds", options.retentionEvery().toSeconds());
+        root.putObject("ChatSettings").put("Fanout", options.pgNotifyFanout() ? "postgres-notify" : "cluster");
         return root;
     }
 
@@ -155,6 +164,58 @@ public final class LocalChatCluster implements AutoCloseable {
             nginx.close();
         }
         nodes.parallelStream().forEach(ChatNodeProcess::close);
+    }
+
+    /**
+     * Clients watching {@code channel} through {@link #entry()} until every live node serves at
+     * least one websocket (at most 12 clients). A client makes three requests (login, websocket,
+     * catch-up), which with three nodes in nginx's round robin would put every websocket on the
+     * same node; a ping before each shifts the rotation.
+     */
+    public List<ChatClient> watchersOnEveryNode(long channel, String namePrefix, Duration timeout)
+            throws IOException, InterruptedException {
+        return watchersOnEveryNode(channel, namePrefix, timeout, (client, post) -> { });
+    }
+
+    /** As {@link #watchersOnEveryNode(long, String, Duration)}, each post handed to {@code onPost} with its watcher. */
+    public List<ChatClient> watchersOnEveryNode(long channel, String namePrefix, Duration timeout,
+                                                java.util.function.BiConsumer<ChatClient, Post> onPost)
+            throws IOException, InterruptedException {
+        List<ChatClient> watchers = new ArrayList<>();
+        java.util.Set<String> live = new java.util.HashSet<>();
+        nodes.stream().filter(ChatNodeProcess::isAlive).forEach(n -> live.add(n.id()));
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        for (int i = 0; i < 12 && !served(watchers).containsAll(live); i++) {
+            http.send(java.net.http.HttpRequest.newBuilder(entry().resolve("/api/v4/system/ping")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.discarding());
+            ChatClient w = ChatClient.login(clientBases(), namePrefix + i);
+            watchers.add(w);
+            w.watch(channel, p -> onPost.accept(w, p));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (w.servingNode() == null) {
+                if (System.nanoTime() > deadline) {
+                    watchers.forEach(ChatClient::close);
+                    throw new IllegalStateException(namePrefix + i + " got no websocket hello within " + timeout);
+                }
+                Thread.sleep(20);
+            }
+        }
+        return watchers;
+    }
+
+    /** Where a client goes: nginx alone when it runs, else every node in turn (client-side failover). */
+    public List<URI> clientBases() {
+        return nginx != null ? List.of(nginx.uri()) : nodes.stream().map(ChatNodeProcess::uri).toList();
+    }
+
+    private static java.util.Set<String> served(List<ChatClient> watchers) {
+        java.util.Set<String> s = new java.util.HashSet<>();
+        watchers.forEach(w -> {
+            if (w.servingNode() != null) {
+                s.add(w.servingNode());
+            }
+        });
+        return s;
     }
 
     /** The HTTP addresses of the nodes. */

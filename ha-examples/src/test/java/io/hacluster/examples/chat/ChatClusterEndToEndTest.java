@@ -77,6 +77,45 @@ class ChatClusterEndToEndTest {
     }
 
     @Test
+    @Order(0)
+    void theSchemaIsCreatedOnceWhenManyNodesStartTogether() throws Exception {
+        // in a schema of its own, so the race starts from nothing
+        try (Connection c = pg.primary().connect(); var s = c.createStatement()) {
+            s.execute("CREATE SCHEMA schema_race");
+        }
+        int starters = 6;
+        java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(starters);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(starters);
+        try {
+            List<java.util.concurrent.Future<?>> runs = new ArrayList<>();
+            for (int i = 0; i < starters; i++) {
+                runs.add(pool.submit(() -> {
+                    try (Connection c = pg.primary().connect()) {
+                        try (var s = c.createStatement()) {
+                            s.execute("SET search_path TO schema_race");
+                        }
+                        together.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                        ChatSchema.create(c);
+                    }
+                    return null;
+                }));
+            }
+            for (var run : runs) {
+                run.get(60, java.util.concurrent.TimeUnit.SECONDS);  // every starter succeeded
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        try (Connection c = pg.primary().connect(); var s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT (SELECT count(*) FROM information_schema.tables"
+                     + " WHERE table_schema = 'schema_race'), (SELECT count(*) FROM schema_race.chat_channels)")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("tables").isEqualTo(4);
+            assertThat(rs.getInt(2)).as("town squares").isEqualTo(1);
+        }
+    }
+
+    @Test
     @Order(1)
     void badRequestsGetClear4xxAndLeaveTheClusterServing() throws Exception {
         ChatClient alice = client("alice");
@@ -119,21 +158,57 @@ class ChatClusterEndToEndTest {
 
     @Test
     @Order(3)
+    void aRealBrowserLoadsThePageThroughNginxPostsAndSeesAPostMadeOnAnotherNode() throws Exception {
+        Path chromium = RequiredBinary.chromium();
+        try (CdpBrowser browser = CdpBrowser.launch(chromium, DIR.resolve("chromium-profile"))) {
+            browser.navigate(cluster.entry());
+            browser.evaluate("document.getElementById('username').value = 'carol';"
+                    + " document.getElementById('login').requestSubmit(); true");
+            browser.await("the websocket open in town-square", () ->
+                    browser.evaluate("document.getElementById('conn').textContent").asText().equals("open")
+                            && browser.evaluate("document.getElementById('channelTitle').textContent").asText()
+                            .equals("# town-square")
+                            && browser.evaluate("document.getElementById('via').textContent").asText().startsWith("node "));
+            String pageNode = browser.evaluate("document.getElementById('via').textContent").asText()
+                    .replace("node ", "");
+
+            browser.evaluate("document.getElementById('message').value = 'hello from the browser';"
+                    + " document.getElementById('compose').requestSubmit(); true");
+            browser.await("its own post", () -> pageShows(browser, "hello from the browser"));
+
+            // a post by another user, written on another node than the page's websocket's
+            ChatClient dave = client("dave");
+            long townSquare = dave.channel("town-square");
+            assertThat(dave.history(townSquare, 0)).extracting(Post::message).contains("hello from the browser");
+            Post fromElsewhere = null;
+            for (int i = 0; i < 6 && (fromElsewhere == null || fromElsewhere.originNode().equals(pageNode)); i++) {
+                fromElsewhere = dave.post(townSquare, "hello from java " + i);
+            }
+            assertThat(pageNode).hasSize(26);
+            assertThat(fromElsewhere.originNode()).isNotEqualTo(pageNode);
+            String text = fromElsewhere.message();
+            browser.await("the post written on " + fromElsewhere.originNode(), () -> pageShows(browser, text));
+            browser.await("three GREEN nodes in the cluster view", () ->
+                    browser.evaluate("document.querySelectorAll('#nodes td.GREEN').length").asInt() == 3);
+            Path shot = Path.of("target", "chat-page.png");
+            browser.screenshot(shot);
+            assertThat(shot).isNotEmptyFile();
+            assertThat(browser.scriptErrors()).isEmpty();
+        }
+    }
+
+    private static boolean pageShows(CdpBrowser browser, String text) {
+        return browser.evaluate("Array.from(document.querySelectorAll('#posts .post .text')).some(e => e.textContent === "
+                + Json.write(text) + ")").asBoolean();
+    }
+
+    @Test
+    @Order(4)
     void postsCrossNodesAndALeaderCrashLosesNothingForItsClients() throws Exception {
         ChatClient author = client("author");
         long channel = author.channel("e2e-town");
-        // watchers through nginx until every node serves at least one (bounded)
-        List<ChatClient> watchers = new ArrayList<>();
-        for (int i = 0; i < 12 && servedNodes(watchers).size() < 3; i++) {
-            // A watcher makes three requests (login, websocket, catch-up): with three nodes in
-            // nginx's round robin every websocket would land on the same one. A ping in between
-            // shifts the rotation.
-            get("/api/v4/system/ping");
-            ChatClient w = client("watcher" + i);
-            w.watch(channel, p -> { });
-            watchers.add(w);
-            await("watcher" + i + " gets its hello").atMost(WAIT).until(() -> w.servingNode() != null);
-        }
+        List<ChatClient> watchers = cluster.watchersOnEveryNode(channel, "watcher", WAIT);
+        CLIENTS.addAll(watchers);
         assertThat(servedNodes(watchers)).as("websockets through nginx land on every node").hasSize(3);
 
         List<Long> posted = new ArrayList<>();
@@ -150,6 +225,7 @@ class ChatClusterEndToEndTest {
                     .as("a watcher on %s got posts written on other nodes", w.servingNode()).isNotEmpty();
         }
 
+        await("a leader").atMost(WAIT).until(() -> get("/api/v4/cluster/status").path("chat").path("leader_id").isTextual());
         String leader = get("/api/v4/cluster/status").path("chat").path("leader_id").asText();
         ChatNodeProcess victim = cluster.node(leader);
         List<ChatClient> victimsClients = watchers.stream().filter(w -> leader.equals(w.servingNode())).toList();
