@@ -636,7 +636,9 @@ public final class ClusterNode implements AutoCloseable {
     /**
      * Every node of the cluster with its status (Mattermost's {@code GetClusterInfos}), sorted
      * by id: alive and suspect nodes, and dead ones until gossip forgets them (RED,
-     * UNREACHABLE); nodes that left gracefully are not listed.
+     * UNREACHABLE); nodes that left gracefully are not listed. Each entry carries its clock
+     * offset from this node's clock ({@link ClusterInfo#clock()}), and a node whose clock is off
+     * by more than {@code MaxClockSkewMilliseconds} is RED with CLOCK_SKEW (docs/cluster-node.md).
      */
     public List<ClusterInfo> clusterInfos() {
         Memberlist ml = running();

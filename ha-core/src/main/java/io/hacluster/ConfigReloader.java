@@ -102,7 +102,9 @@ final class ConfigReloader {
             }
             if (router != null && !routed(before.sqlSettings()).equals(routed(next.sqlSettings()))) {
                 try {
-                    router.reload(RouterSettingsMapper.map(next.sqlSettings(), nodeId));
+                    // the pools' metrics factory (ClusterNodeBuilder.databasePoolMetrics) carries over
+                    router.reload(RouterSettingsMapper.map(next.sqlSettings(), nodeId,
+                            router.settings().poolMetrics()));
                 } catch (SQLException | RuntimeException e) {
                     String why = e instanceof SQLException s ? "the database router refused the new SqlSettings"
                             + " (SQLState " + s.getSQLState() + "): " + Dsn.mask(String.valueOf(e.getMessage()))

@@ -214,7 +214,9 @@ class ClusterNodeMetricsTest {
         assertThat(sample(full, "ha_gossip_bytes_received_total", Map.of())).isPositive();
         assertThat(sample(full, "ha_gossip_bytes_sent_total", Map.of())).isPositive();
         assertThat(sample(full, "ha_messaging_ack_latency_seconds_count", Map.of())).isGreaterThanOrEqualTo(40);
-        assertThat(sample(full, "ha_messaging_ack_latency_seconds", Map.of("quantile", "0.99"))).isPositive();
+        assertThat(sample(full, "ha_messaging_ack_latency_seconds_bucket", Map.of("le", "+Inf")))
+                .isGreaterThanOrEqualTo(40);
+        assertThat(sample(full, "ha_election_lease_renew_seconds", Map.of("quantile", "0.99"))).isPositive();
         assertThat(sample(full, "ha_messaging_handler_time_seconds_count", Map.of("event", "ping", "outcome", "success")))
                 .isGreaterThanOrEqualTo(20);
         assertThat(sample(full, "ha_election_lease_renew_seconds_count", Map.of())).isPositive();

@@ -148,7 +148,11 @@ final class ClockProbe {
         }
 
         private void request() {
-            if (!ctx.channel().isActive() || !ctx.channel().isWritable()) {
+            if (!ctx.channel().isActive()) {
+                close();  // closed before the handler could cancel this (say, during the first flush)
+                return;
+            }
+            if (!ctx.channel().isWritable()) {
                 return;  // a request behind a full write buffer would measure the queue, not the network
             }
             long id = ++lastId;

@@ -133,7 +133,11 @@ final class Sender {
             long seq = reliable ? p.nextSeq++ : 0;
             byte[] header = Wire.dataHeader(body.bytes().length, reliable, body.compressed(), kind,
                     reliable ? p.outEpoch : 0, seq, requestId);
-            p.add(new Outgoing(seq, header, body.bytes(), reliable ? group : null, p.nodeId, index));
+            Outgoing o = new Outgoing(seq, header, body.bytes(), reliable ? group : null, p.nodeId, index);
+            if (reliable && m.observer != MessengerObserver.NONE) {
+                o.queuedNanos = System.nanoTime();
+            }
+            p.add(o);
             if (p.channel != null && !p.flushScheduled) {
                 p.flushScheduled = true;
                 flushOn = p.channel;
@@ -207,7 +211,7 @@ final class Sender {
         long now = observer == MessengerObserver.NONE ? 0 : System.nanoTime();
         List<AckGroup> settled = new ArrayList<>();
         for (Outgoing o : done) {
-            if (observer != MessengerObserver.NONE) {
+            if (observer != MessengerObserver.NONE && o.queuedNanos != 0) {
                 observer.acknowledged(now - o.queuedNanos);
             }
             if (o.ackGroup != null && o.ackGroup.acked(o.targetIndex)) {

@@ -42,6 +42,10 @@ import java.util.function.ToDoubleFunction;
  *
  * <p>Meters read the node when the registry asks (a scrape), from snapshots that cost no
  * database query except the router's, which is cached for {@value #ROUTER_SNAPSHOT_MILLIS} ms.
+ * The exceptions are the timers (send-to-acknowledgement, handler time, lease renewal), which the
+ * node feeds as things happen through {@code Messenger.observe} and
+ * {@code ClusterNode.onLeaseRenewLatency} (one binder per node: a second replaces the first's
+ * timers), and {@code ha.clock.offset}, registered per peer when its first sample arrives.
  * A meter whose source is gone (the node closed) reads NaN. docs/operations-metrics.md lists
  * every meter; micrometer-core is an optional dependency of ha-core, used only here.
  */
@@ -177,7 +181,9 @@ public final class ClusterNodeMetrics implements MeterBinder {
         node.onLeaderChange(change -> transition(registry, tags, change.cause()).increment());
         if (node.database().isPresent()) {  // the lease lives in the database
             Timer renew = LatencyTimers.histogram("ha.election.lease.renew",
-                    "round trip of a lease renewal the database answered", tags).register(registry);
+                    "round trip of a lease renewal the database answered", tags)
+                    .publishPercentiles(0.5, 0.99)  // a few renewals a second: client-side percentiles cost nothing here
+                    .register(registry);
             node.onLeaseRenewLatency(nanos -> renew.record(nanos, TimeUnit.NANOSECONDS));
         }
     }
