@@ -765,10 +765,11 @@ final class GossipCore implements Transport.Inbound {
             return; // our own alive while leaving must not resurrect us
         }
         byte[] vsn = a.vsn();
-        if (vsn != null && vsn.length >= 3 && (vsn[1] & 0xFF) < (vsn[0] & 0xFF)) {
+        String badVersions = isSelfName ? null : incompatibleVersions(vsn);
+        if (badVersions != null) {
             rejectedDropped.incrementAndGet();
-            warnings.warn("alive-vsn", name + ": ignoring alive for " + PeerText.escape(a.node())
-                    + ": protocol max below min");
+            warnings.warn("alive-vsn", name + ": ignoring alive for " + PeerText.escape(a.node()) + ": "
+                    + badVersions);
             return;
         }
         InetSocketAddress addr = NodeState.toSocketAddress(a.addr(), a.port());
@@ -881,6 +882,35 @@ final class GossipCore implements Transport.Inbound {
             }
         }
         publish(state, oldState, oldMeta, oldAddress);
+    }
+
+    /**
+     * Why a node's version vector cannot join this cluster, or null. memberlist refuses a zero or
+     * inverted protocol range; beyond that, a range that excludes this node's own protocol or
+     * delegate version would make every later push/pull fail {@code verifyProtocol}, so one
+     * forged alive would stop all joins until it was reaped: it is refused at the door instead.
+     */
+    private String incompatibleVersions(byte[] vsn) {
+        if (vsn == null || vsn.length < 3) {
+            return null;
+        }
+        int pMin = vsn[0] & 0xFF, pMax = vsn[1] & 0xFF, pCur = vsn[2] & 0xFF;
+        if (pMin == 0 || pMax == 0 || pMin > pMax) {
+            return "protocol versions are wrong: " + pMin + " <= " + pCur + " <= " + pMax + " should be > 0";
+        }
+        if (config.protocolVersion() < pMin || config.protocolVersion() > pMax
+                || pCur < GossipConfig.PROTOCOL_VERSION_MIN || pCur > GossipConfig.PROTOCOL_VERSION_MAX) {
+            return "protocol range " + pMin + ".." + pMax + " (speaking " + pCur + ") is incompatible with ours";
+        }
+        if (vsn.length >= 6) {
+            int dMin = vsn[3] & 0xFF, dMax = vsn[4] & 0xFF, dCur = vsn[5] & 0xFF;
+            if (dMin > dMax || config.delegateProtocolVersion() < dMin || config.delegateProtocolVersion() > dMax
+                    || dCur < config.delegateProtocolMin() || dCur > config.delegateProtocolMax()) {
+                return "delegate protocol range " + dMin + ".." + dMax + " (speaking " + dCur
+                        + ") is incompatible with ours";
+            }
+        }
+        return null;
     }
 
     private void suspectNode(Message.Suspect s) {
