@@ -93,6 +93,8 @@ public final class ClusterNodeMetrics implements MeterBinder {
         counter(registry, "ha.gossip.dropped", tags.and("reason", "label"), () -> gossip().labelDropped());
         counter(registry, "ha.gossip.dropped", tags.and("reason", "rejected"), () -> gossip().rejectedDropped());
         counter(registry, "ha.gossip.dropped", tags.and("reason", "overload"), () -> gossip().overloadDropped());
+        counter(registry, "ha.gossip.dropped", tags.and("reason", "encryption"), () -> gossip().encryptionDropped());
+        counter(registry, "ha.gossip.members.refused", tags, () -> gossip().membersRefused());
     }
 
     private void bindMessaging(MeterRegistry registry, Tags tags) {
