@@ -18,7 +18,10 @@ import java.util.concurrent.TimeUnit;
  * once with one (AES-256-GCM), in alternating rounds of the same run so that machine load hits
  * both alike. The figure is the CPU time of the gossip threads (state machine and Netty I/O,
  * every thread named {@code ha-<node>-gossip*}) per second of wall time, summed over the ten
- * nodes; ratios are encrypted / plain.
+ * nodes; ratios are encrypted / plain. Two loads: the quiet steady state (probes, acks and
+ * push/pulls only), and the same with {@value #USER_RATE} best-effort 512-byte user datagrams a
+ * second from every node to a random other (memberlist's {@code SendBestEffort}), where each
+ * datagram is one more encryption and decryption.
  *
  * <p>Run: {@code mvn -B -q -pl ha-bench -am exec:exec
  * -Dexec.args="-cp %classpath io.hacluster.bench.gossip.GossipEncryptionCpuBenchmark"}. Optional
@@ -27,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 public final class GossipEncryptionCpuBenchmark {
 
     private static final int NODES = 10;
+    private static final int USER_RATE = 100;
 
     private GossipEncryptionCpuBenchmark() {
     }
@@ -42,35 +46,43 @@ public final class GossipEncryptionCpuBenchmark {
         threads.setThreadCpuTimeEnabled(true);
         System.out.printf(Locale.ROOT, "GossipEncryptionCpuBenchmark: %d nodes, LOCAL preset, %d rounds of %d s each%n",
                 NODES, rounds, seconds);
-        double plainSum = 0, encSum = 0;
-        long plainPackets = 0, encPackets = 0;
-        for (int r = 0; r < rounds; r++) {
-            for (boolean encrypted : new boolean[] {false, true}) {
-                double[] m = measure(encrypted, seconds, threads, "r" + r + (encrypted ? "e" : "p"));
-                System.out.printf(Locale.ROOT, "round %d %-9s: gossip CPU %.1f ms/s (all %d nodes), %.0f packets/s received%n",
-                        r + 1, encrypted ? "encrypted" : "plain", m[0], NODES, m[1]);
-                if (encrypted) {
-                    encSum += m[0];
-                    encPackets += (long) m[1];
-                } else {
-                    plainSum += m[0];
-                    plainPackets += (long) m[1];
+        // warm-up, not reported: JIT and class loading would otherwise fall on the first round
+        measure(false, USER_RATE, 3, threads, "warm-p");
+        measure(true, USER_RATE, 3, threads, "warm-e");
+        for (int load : new int[] {0, USER_RATE}) {
+            double plainSum = 0, encSum = 0;
+            long plainPackets = 0, encPackets = 0;
+            for (int r = 0; r < rounds; r++) {
+                for (boolean encrypted : new boolean[] {false, true}) {
+                    double[] m = measure(encrypted, load, seconds, threads,
+                            "l" + load + "r" + r + (encrypted ? "e" : "p"));
+                    System.out.printf(Locale.ROOT, "user %3d/s/node round %d %-9s: gossip CPU %.1f ms/s (all %d nodes), "
+                            + "%.0f packets/s received%n", load, r + 1, encrypted ? "encrypted" : "plain", m[0], NODES, m[1]);
+                    if (encrypted) {
+                        encSum += m[0];
+                        encPackets += (long) m[1];
+                    } else {
+                        plainSum += m[0];
+                        plainPackets += (long) m[1];
+                    }
                 }
             }
+            System.out.printf(Locale.ROOT, "user %3d/s/node mean: plain %.1f ms/s, encrypted %.1f ms/s, ratio "
+                    + "encrypted/plain %.2f (packets/s plain %d, encrypted %d)%n", load, plainSum / rounds,
+                    encSum / rounds, encSum / plainSum, plainPackets / rounds, encPackets / rounds);
         }
-        System.out.printf(Locale.ROOT, "mean: plain %.1f ms/s, encrypted %.1f ms/s, ratio encrypted/plain %.2f "
-                + "(packets/s plain %d, encrypted %d)%n", plainSum / rounds, encSum / rounds, encSum / plainSum,
-                plainPackets / rounds, encPackets / rounds);
     }
 
     /** CPU ms per wall second of the gossip threads, and packets received per second, over one window. */
-    private static double[] measure(boolean encrypted, int seconds, ThreadMXBean threads, String tag) throws Exception {
+    private static double[] measure(boolean encrypted, int userRate, int seconds, ThreadMXBean threads, String tag)
+            throws Exception {
         byte[] key = Keyring.generateKey();
         List<Memberlist> nodes = new ArrayList<>();
         try {
             for (int i = 0; i < NODES; i++) {
                 GossipConfig config = GossipConfig.local(tag + "-n" + i).toBuilder()
                         .bindHost("127.0.0.1").bindPort(0)
+                        .tcpTimeout(java.time.Duration.ofSeconds(10)) // a cold JVM's first join; not in the steady state
                         .keyring(encrypted ? Keyring.of(key) : null).build();
                 Memberlist node = Memberlist.builder(config).transport(NettyTransport.bind(config)).build();
                 if (!nodes.isEmpty()) {
@@ -86,6 +98,20 @@ public final class GossipEncryptionCpuBenchmark {
                 Thread.sleep(100);
             }
             Thread.sleep(3_000); // let the join's broadcasts drain before measuring the steady state
+            java.util.concurrent.ScheduledExecutorService load = null;
+            if (userRate > 0) {
+                load = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+                java.util.Random random = new java.util.Random(1);
+                byte[] payload = new byte[512];
+                load.scheduleAtFixedRate(() -> {
+                    for (Memberlist from : nodes) {
+                        Memberlist to = nodes.get(random.nextInt(NODES));
+                        if (to != from) {
+                            from.sendBestEffort(to.localMember(), payload);
+                        }
+                    }
+                }, 0, 1_000_000 / userRate, TimeUnit.MICROSECONDS);
+            }
             String prefix = "ha-" + tag + "-";
             long cpu0 = gossipCpu(threads, prefix);
             long packets0 = nodes.stream().mapToLong(n -> n.stats().packetsReceived()).sum();
@@ -94,6 +120,9 @@ public final class GossipEncryptionCpuBenchmark {
             long cpu1 = gossipCpu(threads, prefix);
             long packets1 = nodes.stream().mapToLong(n -> n.stats().packetsReceived()).sum();
             double wall = (System.nanoTime() - t0) / 1e9;
+            if (load != null) {
+                load.shutdownNow();
+            }
             return new double[] {(cpu1 - cpu0) / 1e6 / wall, (packets1 - packets0) / wall};
         } finally {
             nodes.forEach(Memberlist::shutdown);
