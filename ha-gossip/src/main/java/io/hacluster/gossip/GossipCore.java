@@ -97,9 +97,8 @@ final class GossipCore implements Transport.Inbound {
     private final AtomicLong membersRefused = new AtomicLong();
     /** Warnings a peer can trigger at will: at most one line per kind every 10 s. */
     private final WarnLimiter warnings = new WarnLimiter(log, Duration.ofSeconds(10));
-    /** Admission token bucket for unknown nodes (state-machine thread only). */
-    private double admissionTokens = -1;
-    private long admissionRefillNanos;
+    /** Cap and rate for nodes new to the table (state-machine thread only). */
+    private final MemberAdmission admission;
 
     /** The application callbacks; any may be null. */
     record Listeners(MembershipListener membership, MessageListener messages, MetadataProvider metadata,
@@ -117,6 +116,7 @@ final class GossipCore implements Transport.Inbound {
         this.listeners = listeners;
         this.awareness = new Awareness(config.awarenessMaxMultiplier());
         this.broadcasts = new BroadcastQueue(config.retransmitMult(), nodes::size);
+        this.admission = new MemberAdmission(config.maxMembers(), config.memberAdmissionsPerSecond());
     }
 
     // =====================================================================================
@@ -1357,28 +1357,14 @@ final class GossipCore implements Transport.Inbound {
      * logged (rate-limited); the node comes back with later gossip if it is real.
      */
     private boolean admitNewMember(String node, InetSocketAddress addr) {
-        if (nodeMap.size() >= config.maxMembers()) {
-            membersRefused.incrementAndGet();
-            warnings.warn("member-cap", name + ": member table full (" + config.maxMembers()
-                    + " entries); refusing new node " + PeerText.escape(node) + " at " + addr);
-            return false;
+        String refused = admission.admit(nodeMap.size(), scheduler.nanoTime());
+        if (refused == null) {
+            return true;
         }
-        long now = scheduler.nanoTime();
-        int rate = config.memberAdmissionsPerSecond();
-        if (admissionTokens < 0) {
-            admissionTokens = rate;
-        } else {
-            admissionTokens = Math.min(rate, admissionTokens + (now - admissionRefillNanos) * (rate / 1e9));
-        }
-        admissionRefillNanos = now;
-        if (admissionTokens < 1) {
-            membersRefused.incrementAndGet();
-            warnings.warn("member-rate", name + ": more than " + rate + " new nodes a second; refusing "
-                    + PeerText.escape(node) + " at " + addr);
-            return false;
-        }
-        admissionTokens -= 1;
-        return true;
+        membersRefused.incrementAndGet();
+        warnings.warn("member-admission", name + ": " + refused + "; refusing new node " + PeerText.escape(node)
+                + " at " + addr);
+        return false;
     }
 
     private void handleMessage(InetSocketAddress from, Message m) {
