@@ -127,6 +127,26 @@ class ClusterGossipKeyFromDatabaseTest {
         for (ClusterNode n : nodes) {
             assertThat(n.gossipStats().encryptionDropped()).isZero();
         }
+
+        // Rotate: the node that makes the new key primary everywhere also stores it, so a node
+        // started afterwards reads the new key from the database and joins.
+        String fresh = Keyring.encodeKey(Keyring.generateKey());
+        assertThat(nodes.get(0).keyring().installKey(fresh).get(60, TimeUnit.SECONDS).ok()).isTrue();
+        KeyringResponse use = nodes.get(0).keyring().useKey(fresh).get(60, TimeUnit.SECONDS);
+        assertThat(use.ok()).as("use: %s", use).isTrue();
+        assertThat(Keyring.encodeKey(new GossipKeyStore(pg.primary()::connect, cluster).loadOrCreate())).isEqualTo(fresh);
+        assertThat(nodes.get(1).keyring().removeKey(Keyring.encodeKey(stored)).get(60, TimeUnit.SECONDS).ok()).isTrue();
+        ClusterNode late = ClusterNode.builder()
+                .clusterSettings(TestNodes.settings(cluster, List.of()).enableExperimentalGossipEncryption(true).build())
+                .sqlSettings(sql)
+                .joinTimeout(Duration.ofSeconds(5))
+                .build();
+        nodes.add(late);
+        late.start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> nodes.stream().allMatch(n ->
+                n.members().stream().filter(m -> m.state() == MembershipState.ALIVE).count() == 4));
+        assertThat(late.keyring().local().keys()).hasSize(1);
+        assertThat(Keyring.encodeKey(late.keyring().local().primaryKey())).isEqualTo(fresh);
     }
 
     @Test
