@@ -81,10 +81,16 @@ class ClusterNodeForgedGossipTest {
             ClusterInfo info = victim.localInfo();
             byte[] evilMeta = new NodeMeta(cluster, victim.id(), info.version(), info.schemaVersion(),
                     info.configHash(), "127.0.0.1", trap.getLocalPort(), true).encode();
-            List<Message> forged = List.of(
-                    new Message.Alive(0xFFFF_FFFF, victim.id(), new byte[] {127, 0, 0, 1},
-                            victim.gossipAddress().getPort(), evilMeta, new byte[] {1, 5, 2, 0, 0, 0}),
-                    new Message.Dead(0xFFFF_FFFF, victim.id(), "stranger"));
+            // 2^32-1 as in the issue, and 2^31-1 ahead of the victim: the strongest forgery the
+            // serial incarnation order accepts without a key (it would be taken, then refuted).
+            long own = victim.members().stream().filter(ClusterMember::local).findFirst().orElseThrow().incarnation();
+            List<Message> forged = new ArrayList<>();
+            byte[] vsn = new byte[] {1, 5, 2, 0, 0, 0};
+            for (int inc : new int[] {0xFFFF_FFFF, (int) (own + (1L << 31) - 1)}) {
+                forged.add(new Message.Alive(inc, victim.id(), new byte[] {127, 0, 0, 1},
+                        victim.gossipAddress().getPort(), evilMeta, vsn));
+                forged.add(new Message.Dead(inc, victim.id(), "stranger"));
+            }
             long[] before = {a.gossipStats().encryptionDropped(), b.gossipStats().encryptionDropped()};
             java.util.Map<String, Long> incarnationBefore = new java.util.HashMap<>();
             for (ClusterNode n : nodes) {
@@ -97,8 +103,8 @@ class ClusterNodeForgedGossipTest {
                     udp.send(new DatagramPacket(packet, packet.length, target.gossipAddress()));
                 }
             }
-            await().atMost(Duration.ofSeconds(30)).until(() -> a.gossipStats().encryptionDropped() >= before[0] + 2
-                    && b.gossipStats().encryptionDropped() >= before[1] + 2);
+            await().atMost(Duration.ofSeconds(30)).until(() -> a.gossipStats().encryptionDropped() >= before[0] + 4
+                    && b.gossipStats().encryptionDropped() >= before[1] + 4);
 
             for (int i = 0; i < 20; i++) {
                 a.sendTo(victim.id(), ClusterMessage.reliable("probe", new byte[] {(byte) i})).get(30, TimeUnit.SECONDS);
