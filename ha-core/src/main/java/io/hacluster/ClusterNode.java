@@ -222,10 +222,10 @@ public final class ClusterNode implements AutoCloseable {
         clusterThread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
 
         io.hacluster.gossip.Keyring gossipKeys;
+        ConnectionSource keyDb = options.discoveryConnections != null ? options.discoveryConnections
+                : router != null ? router::master : null;
         try {
-            gossipKeys = io.hacluster.security.GossipEncryption.keyringFor(settings,
-                    options.discoveryConnections != null ? options.discoveryConnections
-                            : router != null ? router::master : null, id);
+            gossipKeys = io.hacluster.security.GossipEncryption.keyringFor(settings, keyDb, id);
         } catch (java.sql.SQLException e) {
             throw new ClusterStartException("cannot read the gossip key from the database (SQLState "
                     + e.getSQLState() + "): " + e.getMessage(), e);
@@ -267,7 +267,10 @@ public final class ClusterNode implements AutoCloseable {
             operations.registerOn(created);
             if (gossipConfig.keyring() != null) {
                 io.hacluster.security.ClusterKeyring k = new io.hacluster.security.ClusterKeyring(id,
-                        gossipConfig.keyring(), this::gather, options.sendTimeout);
+                        gossipConfig.keyring(), this::gather, options.sendTimeout,
+                        settings.gossipEncryptionKey().isEmpty() && keyDb != null
+                                ? new io.hacluster.security.GossipKeyStore(keyDb, settings.clusterName())::replace
+                                : null);
                 created.registerHandler(io.hacluster.security.ClusterKeyring.EVENT, k::handle);
                 keyring = k;
             }

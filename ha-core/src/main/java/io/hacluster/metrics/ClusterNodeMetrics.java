@@ -110,6 +110,8 @@ public final class ClusterNodeMetrics implements MeterBinder {
         counter(registry, "ha.gossip.bytes.sent", tags, () -> gossip().bytesSent());
         counter(registry, "ha.gossip.crash.probes", tags.and("outcome", "dead"), () -> gossip().fastPathDeaths());
         counter(registry, "ha.gossip.crash.probes", tags.and("outcome", "aborted"), () -> gossip().fastPathAborts());
+        counter(registry, "ha.gossip.dropped", tags.and("reason", "encryption"), () -> gossip().encryptionDropped());
+        counter(registry, "ha.gossip.members.refused", tags, () -> gossip().membersRefused());
     }
 
     private void bindMessaging(MeterRegistry registry, Tags tags) {

@@ -50,13 +50,26 @@ public final class ClusterKeyring {
     private final PayloadCipher cipher;
     private final Gather gather;
     private final Duration timeout;
+    private final PrimaryStore primaryStore;
 
-    public ClusterKeyring(String nodeId, Keyring local, Gather gather, Duration timeout) {
+    /** Where the cluster's key is kept for nodes that start later (the database), if anywhere. */
+    @FunctionalInterface
+    public interface PrimaryStore {
+        void replace(byte[] key) throws Exception;
+    }
+
+    /**
+     * @param primaryStore called on this node after a {@link #useKey} that every node accepted,
+     *                     to keep the stored key current; {@code null} when the key comes from
+     *                     the configuration (the operator updates it there)
+     */
+    public ClusterKeyring(String nodeId, Keyring local, Gather gather, Duration timeout, PrimaryStore primaryStore) {
         this.nodeId = nodeId;
         this.local = local;
         this.cipher = local.cipherFor(2);
         this.gather = gather;
         this.timeout = timeout;
+        this.primaryStore = primaryStore;
     }
 
     /** Installs a key (base64, 16/24/32 bytes) on every node, for decryption. */
@@ -64,9 +77,27 @@ public final class ClusterKeyring {
         return run(Op.INSTALL, Keyring.decodeKey(base64Key));
     }
 
-    /** Makes an installed key the primary on every node; a node without it reports an error. */
+    /**
+     * Makes an installed key the primary on every node; a node without it reports an error. When
+     * every node accepted and the key is kept in the database, the stored key is replaced too, so
+     * that a node started later uses it; a failure to store is reported as an error of this node.
+     */
     public CompletableFuture<KeyringResponse> useKey(String base64Key) {
-        return run(Op.USE, Keyring.decodeKey(base64Key));
+        byte[] key = Keyring.decodeKey(base64Key);
+        return run(Op.USE, key).thenApply(response -> {
+            if (!response.ok() || primaryStore == null) {
+                return response;
+            }
+            try {
+                primaryStore.replace(key);
+                return response;
+            } catch (Exception e) {
+                java.util.Map<String, String> errors = new java.util.HashMap<>(response.errors());
+                errors.put(nodeId, "every node uses the key, but storing it for later starts failed: "
+                        + e.getMessage());
+                return KeyringResponse.of(response.numNodes(), errors, response.keys(), response.primaryKeys());
+            }
+        });
     }
 
     /** Removes a key from every node; a node using it as primary refuses. */

@@ -39,6 +39,25 @@ public final class GossipKeyStore {
     }
 
     /**
+     * Replaces the stored key (after a cluster-wide {@code useKey}), so that nodes started later
+     * take the key the cluster now encrypts with.
+     *
+     * @throws SQLException when the database cannot be reached or the row is missing
+     */
+    public void replace(byte[] key) throws SQLException {
+        Keyring.validate(key);
+        try (Connection c = connections.open(); PreparedStatement update = c.prepareStatement(
+                "UPDATE HaClusterSystems SET Value = ? WHERE ClusterName = ? AND Name = ?")) {
+            update.setString(1, Keyring.encodeKey(key));
+            update.setString(2, clusterName);
+            update.setString(3, KEY_NAME);
+            if (update.executeUpdate() != 1) {
+                throw new SQLException("no gossip key row for cluster '" + clusterName + "' to replace");
+            }
+        }
+    }
+
+    /**
      * The cluster's key: the stored one, or a new random one stored now if there was none.
      * Concurrent first starts are safe: {@code INSERT ... ON CONFLICT DO NOTHING} lets exactly one
      * key in, and every caller returns what the row then holds.

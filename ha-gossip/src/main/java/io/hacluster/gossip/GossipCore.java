@@ -104,9 +104,8 @@ final class GossipCore implements Transport.Inbound {
     private final AtomicLong membersRefused = new AtomicLong();
     /** Warnings a peer can trigger at will: at most one line per kind every 10 s. */
     private final WarnLimiter warnings = new WarnLimiter(log, Duration.ofSeconds(10));
-    /** Admission token bucket for unknown nodes (state-machine thread only). */
-    private double admissionTokens = -1;
-    private long admissionRefillNanos;
+    /** Cap and rate for nodes new to the table (state-machine thread only). */
+    private final MemberAdmission admission;
 
     /** The application callbacks; any may be null. */
     record Listeners(MembershipListener membership, MessageListener messages, MetadataProvider metadata,
@@ -125,6 +124,7 @@ final class GossipCore implements Transport.Inbound {
         this.awareness = new Awareness(config.awarenessMaxMultiplier());
         this.broadcasts = new BroadcastQueue(config.retransmitMult(), nodes::size);
         this.crashProbes = new CrashProbes(this, config, scheduler, transport);
+        this.admission = new MemberAdmission(config.maxMembers(), config.memberAdmissionsPerSecond());
     }
 
     // =====================================================================================
@@ -777,10 +777,11 @@ final class GossipCore implements Transport.Inbound {
             return; // our own alive while leaving must not resurrect us
         }
         byte[] vsn = a.vsn();
-        if (vsn != null && vsn.length >= 3 && (vsn[1] & 0xFF) < (vsn[0] & 0xFF)) {
+        String badVersions = isSelfName ? null : incompatibleVersions(vsn);
+        if (badVersions != null) {
             rejectedDropped.incrementAndGet();
-            warnings.warn("alive-vsn", name + ": ignoring alive for " + PeerText.escape(a.node())
-                    + ": protocol max below min");
+            warnings.warn("alive-vsn", name + ": ignoring alive for " + PeerText.escape(a.node()) + ": "
+                    + badVersions);
             return;
         }
         InetSocketAddress addr = NodeState.toSocketAddress(a.addr(), a.port());
@@ -893,6 +894,35 @@ final class GossipCore implements Transport.Inbound {
             }
         }
         publish(state, oldState, oldMeta, oldAddress);
+    }
+
+    /**
+     * Why a node's version vector cannot join this cluster, or null. memberlist refuses a zero or
+     * inverted protocol range; beyond that, a range that excludes this node's own protocol or
+     * delegate version would make every later push/pull fail {@code verifyProtocol}, so one
+     * forged alive would stop all joins until it was reaped: it is refused at the door instead.
+     */
+    private String incompatibleVersions(byte[] vsn) {
+        if (vsn == null || vsn.length < 3) {
+            return null;
+        }
+        int pMin = vsn[0] & 0xFF, pMax = vsn[1] & 0xFF, pCur = vsn[2] & 0xFF;
+        if (pMin == 0 || pMax == 0 || pMin > pMax) {
+            return "protocol versions are wrong: " + pMin + " <= " + pCur + " <= " + pMax + " should be > 0";
+        }
+        if (config.protocolVersion() < pMin || config.protocolVersion() > pMax
+                || pCur < GossipConfig.PROTOCOL_VERSION_MIN || pCur > GossipConfig.PROTOCOL_VERSION_MAX) {
+            return "protocol range " + pMin + ".." + pMax + " (speaking " + pCur + ") is incompatible with ours";
+        }
+        if (vsn.length >= 6) {
+            int dMin = vsn[3] & 0xFF, dMax = vsn[4] & 0xFF, dCur = vsn[5] & 0xFF;
+            if (dMin > dMax || config.delegateProtocolVersion() < dMin || config.delegateProtocolVersion() > dMax
+                    || dCur < config.delegateProtocolMin() || dCur > config.delegateProtocolMax()) {
+                return "delegate protocol range " + dMin + ".." + dMax + " (speaking " + dCur
+                        + ") is incompatible with ours";
+            }
+        }
+        return null;
     }
 
     private void suspectNode(Message.Suspect s) {
@@ -1349,28 +1379,14 @@ final class GossipCore implements Transport.Inbound {
      * logged (rate-limited); the node comes back with later gossip if it is real.
      */
     private boolean admitNewMember(String node, InetSocketAddress addr) {
-        if (nodeMap.size() >= config.maxMembers()) {
-            membersRefused.incrementAndGet();
-            warnings.warn("member-cap", name + ": member table full (" + config.maxMembers()
-                    + " entries); refusing new node " + PeerText.escape(node) + " at " + addr);
-            return false;
+        String refused = admission.admit(nodeMap.size(), scheduler.nanoTime());
+        if (refused == null) {
+            return true;
         }
-        long now = scheduler.nanoTime();
-        int rate = config.memberAdmissionsPerSecond();
-        if (admissionTokens < 0) {
-            admissionTokens = rate;
-        } else {
-            admissionTokens = Math.min(rate, admissionTokens + (now - admissionRefillNanos) * (rate / 1e9));
-        }
-        admissionRefillNanos = now;
-        if (admissionTokens < 1) {
-            membersRefused.incrementAndGet();
-            warnings.warn("member-rate", name + ": more than " + rate + " new nodes a second; refusing "
-                    + PeerText.escape(node) + " at " + addr);
-            return false;
-        }
-        admissionTokens -= 1;
-        return true;
+        membersRefused.incrementAndGet();
+        warnings.warn("member-admission", name + ": " + refused + "; refusing new node " + PeerText.escape(node)
+                + " at " + addr);
+        return false;
     }
 
     private void handleMessage(InetSocketAddress from, Message m) {

@@ -130,6 +130,51 @@ class KeyringTest {
     }
 
     @Test
+    void encryptionAndDecryptionRunConcurrentlyWithRotation() throws Exception {
+        byte[] a = key(32, 30);
+        byte[] b = key(32, 31);
+        Keyring ring = Keyring.of(a, b);
+        PayloadCipher c = ring.cipherFor(2);
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong roundTrips = new java.util.concurrent.atomic.AtomicLong();
+        java.util.List<Thread> workers = new java.util.ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            int seed = t;
+            Thread w = new Thread(() -> {
+                Random r = new Random(seed);
+                while (!stop.get()) {
+                    byte[] plain = new byte[r.nextInt(300)];
+                    r.nextBytes(plain);
+                    try {
+                        // both keys stay installed: whichever is primary, every packet decrypts
+                        assertThat(c.decrypt(c.encrypt(plain, LABEL), LABEL)).isEqualTo(plain);
+                        roundTrips.incrementAndGet();
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                        return;
+                    }
+                }
+            });
+            workers.add(w);
+            w.start();
+        }
+        for (int i = 0; i < 2_000 && failure.get() == null; i++) {
+            ring.useKey(i % 2 == 0 ? b : a);
+            ring.installKey(key(16, 1000 + i));
+            ring.removeKey(key(16, 1000 + i));
+        }
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> roundTrips.get() > 1_000 || failure.get() != null);
+        stop.set(true);
+        for (Thread w : workers) {
+            w.join(10_000);
+        }
+        assertThat(failure.get()).isNull();
+        assertThat(ring.keys()).hasSize(2);
+    }
+
+    @Test
     void keysNeverAppearInToString() {
         byte[] k = key(32, 6);
         Keyring ring = Keyring.of(k);

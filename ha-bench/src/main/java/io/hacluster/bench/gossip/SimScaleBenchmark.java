@@ -65,7 +65,7 @@ public final class SimScaleBenchmark {
      * Before any logger exists, point logback at a WARN-level configuration unless the caller
      * chose one.
      */
-    private static void quietLogging() throws java.io.IOException {
+    static void quietLogging() throws java.io.IOException {
         if (System.getProperty("logback.configurationFile") != null) {
             return;
         }

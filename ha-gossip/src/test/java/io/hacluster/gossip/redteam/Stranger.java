@@ -49,6 +49,20 @@ final class Stranger implements AutoCloseable {
         return new Message.Dead(MAX_INCARNATION, victim, "stranger");
     }
 
+    static Message.Dead dead(String victim, long incarnation) {
+        return new Message.Dead((int) incarnation, victim, "stranger");
+    }
+
+    static Message.Alive alive(String node, InetSocketAddress at, byte[] meta, long incarnation) {
+        return new Message.Alive((int) incarnation, node, at.getAddress().getAddress(), at.getPort(), meta, VSN);
+    }
+
+    /** RFC 1982 order on 32 bits, as the nodes compare incarnations. */
+    static boolean newer(long a, long b) {
+        long d = (a - b) & 0xFFFF_FFFFL;
+        return d != 0 && d < (1L << 31);
+    }
+
     static Message.Suspect suspect(String victim) {
         return new Message.Suspect(MAX_INCARNATION, victim, "stranger");
     }
