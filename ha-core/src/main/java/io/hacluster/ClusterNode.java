@@ -499,6 +499,18 @@ public final class ClusterNode implements AutoCloseable {
      * {@link #close()} still cleans up afterwards.
      */
     void haltForTests() {
+        halt();
+    }
+
+    /**
+     * Crashes this node on purpose, for tests and drills (ha-cluster-testkit's
+     * {@code TestCluster.crash}): gossip and streams stop at once with their sockets closed, with
+     * no leave broadcast, no drain and no lease release, and the discovery row stays, so peers see
+     * what a {@code kill -9} shows them and must detect the failure. The node is not usable
+     * afterwards; {@link #close()} still releases what is left (threads, health endpoint, pools)
+     * and frees its ports, so a new node can start under the same id and ports.
+     */
+    public void halt() {
         halted = true;
         JobServer jobs = jobServer;
         if (jobs != null) {
