@@ -1,11 +1,13 @@
 package io.hacluster.testkit.cluster;
 
+import io.hacluster.ClusterNode;
 import io.hacluster.ClusterNodeBuilder;
 import io.hacluster.testkit.PostgresTopology;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.time.Duration;
+import java.util.Optional;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
@@ -75,29 +77,52 @@ public final class HaClusterExtension implements ParameterResolver {
         if (name.isEmpty()) {
             return NodeCustomizer.none();
         }
-        Method method = ReflectionSupport.findMethod(testClass, name, int.class, ClusterNodeBuilder.class)
-                .orElseThrow(() -> new ParameterResolutionException("@HaClusterTest(customizer = \"" + name
-                        + "\"): " + testClass.getName() + " has no method " + name + "(int, ClusterNodeBuilder)"));
-        if (!Modifier.isStatic(method.getModifiers())) {
+        Optional<Method> onBuilder = staticMethod(testClass, name, ClusterNodeBuilder.class);
+        Optional<Method> onNode = staticMethod(testClass, name, ClusterNode.class);
+        if (onBuilder.isEmpty() && onNode.isEmpty()) {
             throw new ParameterResolutionException("@HaClusterTest(customizer = \"" + name + "\"): "
-                    + method + " must be static");
+                    + testClass.getName() + " has no static method " + name
+                    + "(int, ClusterNodeBuilder) or " + name + "(int, ClusterNode)");
         }
-        method.setAccessible(true);
-        return (index, builder) -> {
-            try {
-                method.invoke(null, index, builder);
-            } catch (InvocationTargetException e) {
-                Throwable cause = e.getCause();
-                if (cause instanceof RuntimeException r) {
-                    throw r;
-                }
-                if (cause instanceof Error err) {
-                    throw err;
-                }
-                throw new IllegalStateException("customizer " + name + " failed for node-" + index, cause);
-            } catch (IllegalAccessException e) {
-                throw new IllegalStateException("customizer " + name + " is not accessible", e);
+        return new NodeCustomizer() {
+            @Override
+            public void customize(int index, ClusterNodeBuilder builder) {
+                onBuilder.ifPresent(m -> call(m, index, builder));
+            }
+
+            @Override
+            public void beforeStart(int index, ClusterNode node) {
+                onNode.ifPresent(m -> call(m, index, node));
             }
         };
+    }
+
+    private static Optional<Method> staticMethod(Class<?> testClass, String name, Class<?> second) {
+        Optional<Method> found = ReflectionSupport.findMethod(testClass, name, int.class, second);
+        found.ifPresent(m -> {
+            if (!Modifier.isStatic(m.getModifiers())) {
+                throw new ParameterResolutionException("@HaClusterTest(customizer = \"" + name + "\"): "
+                        + m + " must be static");
+            }
+            m.setAccessible(true);
+        });
+        return found;
+    }
+
+    private static void call(Method method, int index, Object argument) {
+        try {
+            method.invoke(null, index, argument);
+        } catch (InvocationTargetException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException("customizer " + method.getName() + " failed for node-" + index, cause);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("customizer " + method.getName() + " is not accessible", e);
+        }
     }
 }

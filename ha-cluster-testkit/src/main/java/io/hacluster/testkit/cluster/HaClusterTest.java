@@ -21,7 +21,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * <pre>{@code
  * @HaClusterTest(nodes = 3, database = true, replicas = 1, customizer = "handlers")
  * class CacheIT {
- *     static void handlers(int index, ClusterNodeBuilder b) { ... }
+ *     static void handlers(int index, ClusterNode node) { node.registerHandler("evict", ...); }
  *
  *     @Test
  *     void survivesACrash(TestCluster cluster) { cluster.crash(2); ... }
@@ -45,9 +45,10 @@ public @interface HaClusterTest {
     int replicas() default 0;
 
     /**
-     * Name of a static method of the test class taking {@code (int index, ClusterNodeBuilder
-     * builder)}, called for every node before each start (see {@link NodeCustomizer}); empty for
-     * none.
+     * Name of a static method of the test class, called for every node before each start (see
+     * {@link NodeCustomizer}): {@code (int index, ClusterNodeBuilder builder)} to change settings,
+     * or {@code (int index, ClusterNode node)} to register handlers on the built node before it
+     * starts; the class may declare both under this name. Empty for none.
      */
     String customizer() default "";
 

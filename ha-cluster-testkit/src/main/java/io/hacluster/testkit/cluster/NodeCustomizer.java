@@ -1,5 +1,6 @@
 package io.hacluster.testkit.cluster;
 
+import io.hacluster.ClusterNode;
 import io.hacluster.ClusterNodeBuilder;
 
 /**
@@ -7,6 +8,11 @@ import io.hacluster.ClusterNodeBuilder;
  * as production code does: register message handlers, jobs, leader listeners, tuning. The
  * builder already holds the node's loopback settings, its id file and (with a database) its
  * {@code SqlSettings}; a customizer that replaces those settings breaks the cluster.
+ *
+ * <p>Two hooks, because {@code ClusterNodeBuilder} holds settings and {@code ClusterNode} holds
+ * handlers: {@link #customize} gets the builder (settings, tuning, clock...);
+ * {@link #beforeStart} gets the built node before {@code start()}, the place to call
+ * {@code registerHandler} and {@code onLeaderChange} as production code does before it joins.
  *
  * <p>Called once per start of a node: at cluster start, and again for each
  * {@link TestCluster#restart(int)}, so handlers registered here are there after a restart too.
@@ -19,6 +25,16 @@ public interface NodeCustomizer {
      * @param builder the node's builder, not built yet
      */
     void customize(int index, ClusterNodeBuilder builder);
+
+    /**
+     * Called with the built node before its {@code start()}: register message handlers and
+     * listeners here. Does nothing unless overridden.
+     *
+     * @param index the node's index in the cluster; stable across restarts
+     * @param node the node, built, not started
+     */
+    default void beforeStart(int index, ClusterNode node) {
+    }
 
     /** A customizer that changes nothing. */
     static NodeCustomizer none() {

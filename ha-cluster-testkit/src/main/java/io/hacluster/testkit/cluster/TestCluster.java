@@ -65,6 +65,7 @@ public final class TestCluster implements AutoCloseable {
     private final List<Slot> slots;
     private final List<String> seeds;
     private final SqlSettings sql;
+    private final PostgresTopology database;
     private final NodeCustomizer customizer;
     private final Duration awaitTimeout;
     private final Path idDirectory;
@@ -116,6 +117,7 @@ public final class TestCluster implements AutoCloseable {
         this.clusterName = "tc-" + UUID.randomUUID().toString().substring(0, 8);
         this.customizer = b.customizer;
         this.awaitTimeout = b.awaitTimeout;
+        this.database = b.database;
         this.sql = b.database == null ? null : sqlSettings(b.database);
         try {
             this.idDirectory = Files.createTempDirectory("ha-test-cluster-");
@@ -195,6 +197,7 @@ public final class TestCluster implements AutoCloseable {
         customizer.customize(s.index, builder);
         ClusterNode node = builder.build();
         try {
+            customizer.beforeStart(s.index, node);
             node.start();
         } catch (RuntimeException e) {
             node.close();
@@ -227,6 +230,11 @@ public final class TestCluster implements AutoCloseable {
     /** The nodes that are up (not crashed), by index. */
     public List<ClusterNode> runningNodes() {
         return slots.stream().filter(Slot::up).map(s -> s.node).toList();
+    }
+
+    /** The PostgreSQL topology the nodes use, if the cluster has a database. */
+    public Optional<PostgresTopology> database() {
+        return Optional.ofNullable(database);
     }
 
     /** The cluster's name, random per cluster. */
