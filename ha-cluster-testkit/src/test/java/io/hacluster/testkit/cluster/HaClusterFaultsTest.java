@@ -50,6 +50,7 @@ class HaClusterFaultsTest {
 
     @Test
     void anAwaitThatNeverHoldsFailsWithWhatEachNodeSaw(TestCluster cluster) {
+        System.out.println("HaClusterFaultsTest: a report as a failed await shows it:\n" + cluster.report());
         assertThatThrownBy(() -> cluster.awaitMember(1, MembershipState.DEAD, Duration.ofSeconds(1)))
                 .isInstanceOf(AssertionError.class)
                 .hasMessageContaining("awaitMember(node-1, DEAD) did not hold within 1000 ms")
