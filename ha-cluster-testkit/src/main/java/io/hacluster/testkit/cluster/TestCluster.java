@@ -54,7 +54,8 @@ import org.slf4j.LoggerFactory;
  * {@link #restart(int)} undoes a crash.
  *
  * <p>Get one from {@link HaClusterTest} or start one with {@link #builder()}; {@link #close()}
- * stops every node and deletes the id files. Not thread-safe: drive it from the test's thread.
+ * stops every node and deletes the id files. Faults are serialized on the cluster (a pause ends
+ * on a timer thread); drive the cluster from the test thread.
  */
 public final class TestCluster implements AutoCloseable {
 
@@ -262,7 +263,7 @@ public final class TestCluster implements AutoCloseable {
      * <p>Unlike a killed process, the halted node's discovery service keeps refreshing its
      * discovery row until the restart or {@link #close()} (see docs/testkit.md).
      */
-    public void crash(int index) {
+    public synchronized void crash(int index) {
         Slot s = slot(index);
         if (!s.up()) {
             throw new IllegalStateException("node-" + index + " is already crashed");
@@ -278,7 +279,7 @@ public final class TestCluster implements AutoCloseable {
      * closed first (a graceful leave), a crashed one has its remains closed. Returns once the new
      * node has started (it may not have converged yet: {@link #awaitConverged()}).
      */
-    public ClusterNode restart(int index) {
+    public synchronized ClusterNode restart(int index) {
         Slot s = slot(index);
         if (s.node != null) {
             s.node.close();
@@ -302,7 +303,7 @@ public final class TestCluster implements AutoCloseable {
      * Cuts every node of {@code groupA} off from every node of {@code groupB}, in both directions,
      * gossip and streams; the database stays reachable for both. Undo with {@link #heal()}.
      */
-    public void partition(Collection<Integer> groupA, Collection<Integer> groupB) {
+    public synchronized void partition(Collection<Integer> groupA, Collection<Integer> groupB) {
         Set<Integer> overlap = groupA.stream().filter(groupB::contains).collect(Collectors.toSet());
         if (!overlap.isEmpty()) {
             throw new IllegalArgumentException("a node cannot be on both sides of a partition: " + overlap);
@@ -333,7 +334,7 @@ public final class TestCluster implements AutoCloseable {
      * renews its leader lease in the database and its timers still fire; a real stalled process
      * does neither. For that, a child JVM and {@code SIGSTOP} are needed (not built yet).
      */
-    public void pause(int index, Duration duration) {
+    public synchronized void pause(int index, Duration duration) {
         Slot s = slot(index);
         if (!s.up()) {
             throw new IllegalStateException("node-" + index + " is crashed; restart it first");
@@ -494,33 +495,8 @@ public final class TestCluster implements AutoCloseable {
     }
 
     private void await(String what, Duration timeout, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        RuntimeException lastError = null;
-        while (true) {
-            try {
-                if (condition.getAsBoolean()) {
-                    return;
-                }
-                lastError = null;
-            } catch (RuntimeException e) {
-                lastError = e;  // a node between states; try again, and show it if it lasts
-            }
-            if (System.nanoTime() - deadline >= 0) {
-                break;
-            }
-            try {
-                Thread.sleep(POLL.toMillis());  // polling interval of a condition, not a stand-in for one
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(what + " interrupted", e);
-            }
-        }
-        AssertionError failure = new AssertionError(what + " did not hold within " + timeout.toMillis()
+        BoundedWait.until(condition, timeout, POLL, () -> what + " did not hold within " + timeout.toMillis()
                 + " ms in cluster " + clusterName + "; what each node sees:\n" + report());
-        if (lastError != null) {
-            failure.initCause(lastError);
-        }
-        throw failure;
     }
 
     private Slot slot(int index) {

@@ -33,7 +33,8 @@ class HaClusterDatabaseTest {
 
     @Test
     void comesUpConvergedWithALeaderAndTheApplicationsHandlers(TestCluster cluster) throws Exception {
-        System.out.printf("HaClusterDatabaseTest: 3 nodes + primary/replica up and converged in %d ms%n",
+        System.out.printf("HaClusterDatabaseTest: 3 nodes with a database up and converged in %d ms"
+                + " (nodes only: the class's PostgreSQL topology started before)%n",
                 cluster.startupTime().toMillis());
         Set<String> ids = Set.copyOf(cluster.ids());
         for (int i = 0; i < 3; i++) {
