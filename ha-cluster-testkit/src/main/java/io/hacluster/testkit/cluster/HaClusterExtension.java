@@ -50,12 +50,17 @@ public final class HaClusterExtension implements ParameterResolver {
             throw new ParameterResolutionException("@HaClusterTest on " + testClass.getName()
                     + ": nodes must be 1 or more, replicas 0 or more, awaitSeconds 1 or more");
         }
+        if (!spec.staticSeeds() && !spec.database()) {
+            throw new ParameterResolutionException("@HaClusterTest(staticSeeds = false) on " + testClass.getName()
+                    + " needs database = true: without seeds the nodes find each other through the discovery table");
+        }
         NodeCustomizer customizer = customizer(testClass, spec.customizer());
         return context.getStore(NAMESPACE).getOrComputeIfAbsent(TestCluster.class, key -> {
             TestCluster.Builder builder = TestCluster.builder()
                     .nodes(spec.nodes())
                     .customizer(customizer)
-                    .awaitTimeout(Duration.ofSeconds(spec.awaitSeconds()));
+                    .awaitTimeout(Duration.ofSeconds(spec.awaitSeconds()))
+                    .staticSeeds(spec.staticSeeds());
             if (spec.database()) {
                 builder.database(topology(context, testClass, spec.replicas()));
             }

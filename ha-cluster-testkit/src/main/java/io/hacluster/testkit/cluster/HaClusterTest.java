@@ -52,6 +52,12 @@ public @interface HaClusterTest {
      */
     String customizer() default "";
 
+    /**
+     * Whether every node gets every node's gossip address as a static seed; false: the nodes find
+     * each other through the discovery table alone (needs {@link #database()}).
+     */
+    boolean staticSeeds() default true;
+
     /** Bound of the start-up convergence and of every {@code await...} without a timeout, in seconds. */
     int awaitSeconds() default 30;
 }

@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * {@code ClusterNode} there under the same id and ports). Every node gets the settings of
  * docs/cluster-node.md "Several nodes on one host": loopback bind and advertised host, its own
  * gossip and streaming ports, its own id file, the {@code local} gossip preset, and every node's
- * gossip address as a static seed. With a database, every node also gets the topology's primary
+ * gossip address as a static seed (unless {@link Builder#staticSeeds(boolean)} is false). With a database, every node also gets the topology's primary
  * and replicas as {@code SqlSettings} (discovery table, leader lease, router) and a short lease
  * (3 s) so failovers happen within a test.
  *
@@ -137,7 +137,11 @@ public final class TestCluster implements AutoCloseable {
             created.add(new Slot(i, id, idFile, LoopbackPorts.tcpAndUdp(), LoopbackPorts.tcpAndUdp()));
         }
         this.slots = List.copyOf(created);
-        this.seeds = slots.stream().map(s -> "127.0.0.1:" + s.gossipPort).toList();
+        if (!b.staticSeeds && b.database == null) {
+            throw new IllegalArgumentException("without static seeds the nodes find each other only through the "
+                    + "discovery table, which needs a database");
+        }
+        this.seeds = b.staticSeeds ? slots.stream().map(s -> "127.0.0.1:" + s.gossipPort).toList() : List.of();
         this.resumer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "test-cluster-" + clusterName + "-resumer");
             t.setDaemon(true);
@@ -561,8 +565,19 @@ public final class TestCluster implements AutoCloseable {
         private PostgresTopology database;
         private NodeCustomizer customizer = NodeCustomizer.none();
         private Duration awaitTimeout = Duration.ofSeconds(30);
+        private boolean staticSeeds = true;
 
         private Builder() {
+        }
+
+        /**
+         * Whether every node gets every node's gossip address as a static seed (default true).
+         * False: the nodes find each other through the database's discovery table alone, as a
+         * deployment without {@code Seeds} does; needs {@link #database}.
+         */
+        public Builder staticSeeds(boolean use) {
+            this.staticSeeds = use;
+            return this;
         }
 
         /** Number of nodes (default 3). */
