@@ -660,7 +660,7 @@ final class GossipCore implements Transport.Inbound {
         List<PushNodeState> states = new ArrayList<>(nodes.size());
         for (NodeState n : nodes) {
             states.add(new PushNodeState(n.name, n.addr, n.port, n.meta, (int) n.incarnation, n.state.code(),
-                    n.versions()));
+                    n.hasVersions() ? n.versions() : EMPTY)); // unknown: none, as the alive had
         }
         byte[] user = EMPTY;
         if (listeners.state() != null) {
@@ -699,8 +699,8 @@ final class GossipCore implements Transport.Inbound {
         int maxPMin = 0, minPMax = 255, maxDMin = 0, minDMax = 255;
         for (PushNodeState r : remote) {
             byte[] v = r.vsn();
-            if (r.state() != MemberState.ALIVE.code() || v == null || v.length < 6) {
-                continue;
+            if (r.state() != MemberState.ALIVE.code() || v == null || v.length < 6 || v[1] == 0) {
+                continue; // no versions (a peer may send six zeros for unknown ones)
             }
             maxPMin = Math.max(maxPMin, v[0] & 0xFF);
             minPMax = Math.min(minPMax, v[1] & 0xFF);
@@ -708,7 +708,9 @@ final class GossipCore implements Transport.Inbound {
             minDMax = Math.min(minDMax, v[4] & 0xFF);
         }
         for (NodeState n : nodes) {
-            if (n.state != MemberState.ALIVE) {
+            // A node whose alive carried no full version vector has none to check (as the remote
+            // states without one above): counted as 0..0 it would fail every later join.
+            if (n.state != MemberState.ALIVE || !n.hasVersions()) {
                 continue;
             }
             maxPMin = Math.max(maxPMin, n.pMin);
@@ -718,8 +720,8 @@ final class GossipCore implements Transport.Inbound {
         }
         for (PushNodeState r : remote) {
             byte[] v = r.vsn();
-            if (r.state() != MemberState.ALIVE.code() || v == null || v.length < 6) {
-                continue;
+            if (r.state() != MemberState.ALIVE.code() || v == null || v.length < 6 || v[1] == 0) {
+                continue; // no versions (a peer may send six zeros for unknown ones)
             }
             String bad = checkVersions(r.name(), v[2] & 0xFF, v[5] & 0xFF, maxPMin, minPMax, maxDMin, minDMax);
             if (bad != null) {
@@ -727,7 +729,7 @@ final class GossipCore implements Transport.Inbound {
             }
         }
         for (NodeState n : nodes) {
-            if (n.state != MemberState.ALIVE) {
+            if (n.state != MemberState.ALIVE || !n.hasVersions()) {
                 continue;
             }
             String bad = checkVersions(n.name, n.pCur, n.dCur, maxPMin, minPMax, maxDMin, minDMax);

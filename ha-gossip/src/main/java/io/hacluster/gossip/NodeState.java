@@ -46,6 +46,11 @@ final class NodeState {
         }
     }
 
+    /** Whether an alive carried this node's full version vector (else all six are 0: unknown). */
+    boolean hasVersions() {
+        return pMax != 0;
+    }
+
     byte[] versions() {
         return new byte[] {(byte) pMin, (byte) pMax, (byte) pCur, (byte) dMin, (byte) dMax, (byte) dCur};
     }
