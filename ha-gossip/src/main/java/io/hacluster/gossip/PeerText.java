@@ -4,7 +4,7 @@ package io.hacluster.gossip;
  * Text a peer chose (node names, error strings, labels) made safe for one log line: control
  * characters (newline, carriage return, ESC of an ANSI sequence, the Unicode line separators)
  * become {@code \\uXXXX} and the length is bounded, so a packet cannot forge or flood log lines.
- * The same rule as ha-core's messaging {@code LogText}; ha-gossip cannot depend on ha-core.
+ * The library's one rule: ha-core and the examples call it too.
  */
 public final class PeerText {
 
